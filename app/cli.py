@@ -1,0 +1,243 @@
+"""The `huashu` command line: chat, analyze, phrases, flows, check (and the service commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.config import Settings
+
+app = typer.Typer(help="Huashu (话术): scripted customer-service conversation engine.", no_args_is_help=True)
+flows_app = typer.Typer(help="Inspect flows.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(flows_app, name="flows")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+
+FlowsDir = Annotated[Path | None, typer.Option("--flows", help="flows folder (default: HUASHU_FLOWS_DIR or ./flows)")]
+ScriptsDir = Annotated[Path | None, typer.Option("--scripts", help="phrasings folder (default: HUASHU_SCRIPTS_DIR)")]
+
+
+def _settings(flows: Path | None = None, scripts: Path | None = None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if flows is not None:
+        overrides["flows_dir"] = flows
+    if scripts is not None:
+        overrides["scripts_dir"] = scripts
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        err_console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.content.errors import ContentErrors
+    from app.runtime import build_engine
+
+    try:
+        return build_engine(settings)
+    except ContentErrors as exc:
+        for defect in exc.defects:
+            err_console.print(defect.describe(), markup=False)
+        err_console.print(f"[red]{len(exc.defects)} content error(s); run `huashu check` for details[/red]")
+        raise typer.Exit(1) from None
+
+
+# ---------------------------------------------------------------- check
+
+
+@app.command()
+def check(
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="defects as JSON")] = False,
+) -> None:
+    """Load every flow and phrasing file; exit non-zero listing every defect (file, line, flow, state, fix)."""
+    from app.content.loader import collect_content
+
+    settings = _settings(flows, scripts)
+    content, defects = collect_content(settings.flows_dir, settings.scripts_dir)
+    if as_json:
+        print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects]}, ensure_ascii=False, indent=2))
+    elif defects:
+        for defect in defects:
+            err_console.print(defect.describe(), markup=False)
+        err_console.print(f"[red]{len(defects)} defect(s)[/red]")
+    else:
+        console.print(
+            f"ok: {len(content.flows)} flow(s), {len(content.phrases)} phrasings, {len(content.facts)} facts, "
+            f"{len(content.forbidden)} forbidden phrases (content {content.version})"
+        )
+    raise typer.Exit(1 if defects else 0)
+
+
+# ---------------------------------------------------------------- analyze
+
+
+def analyze_lines(lines: TextIO, out: TextIO, default_today: date) -> int:
+    """JSON Lines in (`{"text": ...}`), JSON Lines out, one per input line in order; bad lines → `{"error"}`."""
+    from app.nlu.analyzer import get_analyzer
+
+    analyzer = get_analyzer()
+    errors = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('each line must be a JSON object with a string "text"')
+            today = date.fromisoformat(item["today"]) if isinstance(item.get("today"), str) else default_today
+            result = analyzer.analyze(item["text"], today=today).to_dict()
+            if "id" in item:
+                result = {"id": item["id"], **result}
+        except (ValueError, TypeError) as exc:
+            errors += 1
+            message = f"invalid JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            result = {"error": message, "line": number}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return errors
+
+
+@app.command()
+def analyze(
+    file: Annotated[str, typer.Argument(help="JSON Lines file with objects having \"text\", or - for stdin")] = "-",
+    today: Annotated[str | None, typer.Option(help="date relative dates resolve against (default: today)")] = None,
+) -> None:
+    """Understand customer messages: intent, confidence, alternatives, slots, confirmation, emotion, handoff."""
+    default_today = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    if file == "-":
+        analyze_lines(sys.stdin, sys.stdout, default_today)
+        return
+    path = Path(file)
+    if not path.is_file():
+        err_console.print(f"[red]no such file:[/red] {file}")
+        raise typer.Exit(2)
+    with path.open(encoding="utf-8") as lines:
+        analyze_lines(lines, sys.stdout, default_today)
+
+
+# ---------------------------------------------------------------- phrases and flows
+
+
+@app.command()
+def phrases(
+    stage: Annotated[str | None, typer.Option(help="only this stage")] = None,
+    scenario: Annotated[str | None, typer.Option(help="only phrasings fitting this scenario (intent)")] = None,
+    channel: Annotated[str | None, typer.Option(help="online, phone or email")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """List the standard phrasings (标准话术)."""
+    from app.content.catalog import phrase_to_dict, select_phrases
+
+    engine = _engine(_settings(flows, scripts))
+    selected = select_phrases(engine.content, stage=stage, scenario=scenario, channel=channel)
+    if as_json:
+        print(json.dumps([phrase_to_dict(p) for p in selected], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "stage", "scenarios", "channels", "text")
+    for phrase in selected:
+        table.add_row(phrase.id, phrase.stage, ",".join(sorted(phrase.scenarios)) or "*", ",".join(sorted(phrase.channels)), phrase.text)
+    console.print(table)
+    console.print(f"{len(selected)} phrasing(s)")
+
+
+@flows_app.command("list")
+def flows_list(flows: FlowsDir = None, scripts: ScriptsDir = None) -> None:
+    """List flows."""
+    engine = _engine(_settings(flows, scripts))
+    for flow in engine.content.flows.values():
+        console.print(f"{flow.name}\t{flow.version}\t{','.join(sorted(flow.channels))}\t{flow.description}", markup=False)
+
+
+@flows_app.command("show")
+def flows_show(
+    name: str,
+    format: Annotated[str, typer.Option("--format", help="mermaid or json")] = "mermaid",
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """Print a flow as a mermaid state diagram or as JSON."""
+    from app.content.diagram import to_json, to_mermaid
+
+    engine = _engine(_settings(flows, scripts))
+    flow = engine.content.flows.get(name)
+    if flow is None:
+        err_console.print(f"[red]unknown flow {name!r}[/red]; flows: {', '.join(engine.content.flows)}")
+        raise typer.Exit(2)
+    if format == "mermaid":
+        print(to_mermaid(flow), end="")
+    elif format == "json":
+        print(json.dumps(to_json(flow), ensure_ascii=False, indent=2))
+    else:
+        err_console.print(f"[red]unknown format {format!r}[/red]: use mermaid or json")
+        raise typer.Exit(2)
+
+
+# ---------------------------------------------------------------- chat
+
+
+@app.command()
+def chat(
+    flow: Annotated[str | None, typer.Option(help="flow name (default: the default flow)")] = None,
+    channel: Annotated[str, typer.Option(help="online, phone or email")] = "online",
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """Talk to the bot in the terminal, seeing its state, the intent it understood and its suggestions."""
+    from app.cli_chat import run_chat
+
+    settings = _settings(flows, scripts)
+    engine = _engine(settings)
+    if flow is not None and flow not in engine.content.flows:
+        err_console.print(f"[red]unknown flow {flow!r}[/red]; flows: {', '.join(engine.content.flows)}")
+        raise typer.Exit(2)
+    asyncio.run(run_chat(engine, settings, flow=flow, channel=channel, console=console, conversation_id=uuid.uuid4().hex))
+
+
+# ---------------------------------------------------------------- service
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Start the WebSocket/REST service under uvicorn (SQLite file by default; HUASHU_DATABASE_URL for PostgreSQL)."""
+    from app.serve import run_server
+
+    raise typer.Exit(run_server(host=host, port=port, workers=workers))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply the database migrations to HUASHU_DATABASE_URL."""
+    from app.storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Settings: one typed class, read from `HUASHU_*` environment variables when the app is built.
+
+No import-time side effects: `Settings()` is constructed in `create_app()` / the CLI, and tests pass their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUASHU_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///huashu.db",
+        description="SQLAlchemy URL; SQLite file (embedded default) or postgresql+psycopg://…",
+    )
+    flows_dir: Path = Field(default=PROJECT_ROOT / "flows", description="folder of flow YAML files")
+    scripts_dir: Path = Field(default=PROJECT_ROOT / "scripts_zh", description="folder of phrasings and facts")
+    default_flow: str = "default"
+    agent_tokens: str = Field(default="", description="agent credentials: name:token,name2:token2")
+    redis_url: str | None = Field(default=None, description="redis://… to fan events out across workers")
+    max_frame_bytes: int = Field(default=16 * 1024, ge=256, description="larger WebSocket frames close with 1009")
+    max_text_chars: int = Field(default=2000, ge=1)
+    rate_limit_per_minute: int = Field(default=120, ge=1, description="customer messages per connection")
+    ticket_ttl_seconds: int = Field(default=60, ge=1)
+    action_timeout_seconds: float = Field(default=3.0, gt=0)
+    action_retries: int = Field(default=2, ge=0)
+    actions: str = Field(
+        default="lookup_order=demo:lookup_order,check_warranty=demo:check_warranty",
+        description="action=handler pairs; handler is demo:<name>, a python entry point module:function, "
+        "or an http(s) webhook URL",
+    )
+
+    @field_validator("flows_dir", "scripts_dir")
+    @classmethod
+    def _must_exist(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"folder {value} does not exist")
+        return value
+
+    def agent_credentials(self) -> dict[str, str]:
+        """token → agent name, from `HUASHU_AGENT_TOKENS`."""
+        credentials: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in self.agent_tokens.split(","))):
+            name, sep, token = pair.partition(":")
+            if not sep or not name or not token:
+                raise ValueError(f"HUASHU_AGENT_TOKENS entry {pair!r} is not name:token")
+            credentials[token] = name
+        return credentials

@@ -1,0 +1,193 @@
+"""Typed, immutable content: flows, phrasings, facts, forbidden wording and stage cues.
+
+Built once at start-up by `app.content.loader` and shared read-only by every conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+STAGES: Final = (
+    "greeting",
+    "listen",
+    "confirm",
+    "clarify",
+    "answer",
+    "apology",
+    "waiting",
+    "promise",
+    "close-check",
+    "farewell",
+    "hand-off",
+)
+CHANNELS: Final = ("online", "phone", "email")
+SEVERITIES: Final = ("minor", "major", "critical")
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A phrasing text split once into literal parts and placeholder names, so rendering is a join."""
+
+    source: str
+    parts: tuple[str, ...]  # even indexes are literals, odd indexes are placeholder names
+    placeholders: frozenset[str]
+
+    @classmethod
+    def parse(cls, text: str) -> Template:
+        parts = tuple(_PLACEHOLDER.split(text))
+        return cls(text, parts, frozenset(parts[1::2]))
+
+    def render(self, values: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+        """Fill placeholders; returns the text and the names that had no value (left as `{name}`)."""
+        out: list[str] = []
+        missing: list[str] = []
+        for index, part in enumerate(self.parts):
+            if index % 2 == 0:
+                out.append(part)
+            elif (value := values.get(part)) is not None and value != "":
+                out.append(value)
+            else:
+                missing.append(part)
+                out.append("{" + part + "}")
+        return "".join(out), tuple(dict.fromkeys(missing))
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One standard phrasing (标准话术) with its variants; `templates[0]` is the canonical text."""
+
+    id: str
+    stage: str
+    scenarios: frozenset[str]  # empty: fits any scenario
+    channels: frozenset[str]
+    templates: tuple[Template, ...]
+    keywords: tuple[str, ...] = ()
+    source: str = ""
+    file: str = ""
+    line: int | None = None
+
+    @property
+    def text(self) -> str:
+        return self.templates[0].source
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return self.templates[0].placeholders
+
+    @property
+    def generic(self) -> bool:
+        return not self.scenarios
+
+
+@dataclass(frozen=True, slots=True)
+class ForbiddenPhrase:
+    id: str
+    phrase: str
+    pattern: re.Pattern[str]
+    replacement: str
+    severity: str
+    reason: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """What must hold for a route to be taken; every given field must match (an empty condition always does)."""
+
+    intents: frozenset[str] | None = None
+    not_intents: frozenset[str] | None = None
+    emotions: frozenset[str] | None = None
+    confirmation: str | None = None
+    handoff: bool | None = None
+    confidence_below: float | None = None
+    topics: frozenset[str] | None = None
+    slots_missing: frozenset[str] | None = None
+    slots_present: frozenset[str] | None = None
+    counters_at_least: Mapping[str, int] | None = None
+
+    @property
+    def always(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__slots__)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A customer-message transition: when `when` holds, go to `goto`."""
+
+    goto: str
+    when: Condition = field(default_factory=Condition)
+    count: str | None = None  # a counter to increment when this route is taken
+    reprocess: bool = False  # hand the same message on to the target state's routes
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """One state of the service script.
+
+    A state *speaks* on entry when `say` (the bot says, or the agent is offered, a phrasing of `stage`);
+    it then either moves on by itself (`then`), waits for an action's result (`action`), ends (`final`)
+    or waits for the customer (`routes`).
+    """
+
+    name: str
+    stage: str
+    say: bool = True
+    then: str | None = None
+    routes: tuple[Route, ...] = ()
+    action: str | None = None
+    on_done: str | None = None
+    on_failed: str | None = None
+    fallback: str | None = None  # where to go when nothing fitting can be said (e.g. no fact for the answer)
+    require_match: bool = False  # only say a phrasing whose keywords match the customer's words
+    phrases: tuple[str, ...] = ()  # restrict to these phrase ids (in preference order); empty: any of the stage
+    final: bool = False
+    line: int | None = None
+
+    @property
+    def waits_for_customer(self) -> bool:
+        return not (self.then or self.action or self.final)
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    version: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    always: tuple[Route, ...] = ()  # checked before each waiting state's own routes
+    channels: frozenset[str] = frozenset({"online"})
+    slots: tuple[str, ...] = ()
+    description: str = ""
+    min_confidence: float = 0.45
+    file: str = ""
+
+    def routes_for(self, state: str) -> tuple[Route, ...]:
+        return self.always + self.states[state].routes
+
+    def state_for_stage(self, stage: str) -> str | None:
+        """The first state (in file order) that speaks in `stage`: where an agent's turn of that stage leads."""
+        for spec in self.states.values():
+            if spec.stage == stage and not spec.final:
+                return spec.name
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything loaded from flows/ and scripts_zh/."""
+
+    flows: Mapping[str, Flow]
+    phrases: Mapping[str, Phrase]
+    facts: Mapping[str, str]
+    forbidden: tuple[ForbiddenPhrase, ...] = ()
+    stage_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    version: str = ""  # a digest of all files, so QA reports can say which content they used
+
+    def phrases_for(self, stage: str) -> tuple[Phrase, ...]:
+        return tuple(p for p in self.phrases.values() if p.stage == stage)

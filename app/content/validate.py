@@ -1,0 +1,142 @@
+"""Whole-content checks: references, reachability, dead ends, placeholders and channel coverage."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+from app.content.errors import (
+    ContentDefect,
+    DeadEndState,
+    MissingPhrasing,
+    SchemaError,
+    UnknownPhraseId,
+    UnknownPlaceholder,
+    UnknownStateError,
+    UnreachableState,
+)
+from app.content.model import Content, Flow, Phrase, StateSpec
+
+# Set by the engine itself, so flows need not declare them.
+ENGINE_SLOTS = frozenset({"topic", "issue", "agent_name"})
+
+
+def successors(spec: StateSpec, flow: Flow) -> Iterator[str]:
+    """Where the script itself can lead from a state (an agent's `goto` is not part of the script)."""
+    if spec.waits_for_customer:
+        yield from (route.goto for route in flow.always)
+    yield from (route.goto for route in spec.routes)
+    for target in (spec.then, spec.on_done, spec.on_failed, spec.fallback):
+        if target:
+            yield target
+
+
+def validate(content: Content) -> list[ContentDefect]:
+    defects: list[ContentDefect] = []
+    for flow in content.flows.values():
+        defects.extend(_check_flow(flow, content))
+    defects.extend(_check_placeholders(content))
+    return defects
+
+
+def _check_flow(flow: Flow, content: Content) -> list[ContentDefect]:
+    defects: list[ContentDefect] = []
+
+    def at(spec: StateSpec | None, line: int | None = None) -> dict[str, object]:
+        return {"file": flow.file, "flow": flow.name, "state": spec.name if spec else None, "line": line or (spec.line if spec else None)}
+
+    if flow.initial not in flow.states:
+        defects.append(UnknownStateError(f"initial state {flow.initial!r} does not exist", file=flow.file, flow=flow.name, line=1, hint="set `initial` to one of the states"))
+        return defects
+    for route in flow.always:
+        if route.goto not in flow.states:
+            defects.append(UnknownStateError(f"`always` route goes to unknown state {route.goto!r}", file=flow.file, flow=flow.name, line=route.line, hint=f"states are: {', '.join(flow.states)}"))
+    for spec in flow.states.values():
+        for route in spec.routes:
+            if route.goto not in flow.states:
+                defects.append(UnknownStateError(f"route goes to unknown state {route.goto!r}", **at(spec, route.line), hint=f"states are: {', '.join(flow.states)}"))  # type: ignore[arg-type]
+        for field_name in ("then", "on_done", "on_failed", "fallback"):
+            target = getattr(spec, field_name)
+            if target and target not in flow.states:
+                defects.append(UnknownStateError(f"`{field_name}` names unknown state {target!r}", **at(spec), hint=f"states are: {', '.join(flow.states)}"))  # type: ignore[arg-type]
+        if spec.action and not (spec.on_done and spec.on_failed):
+            defects.append(SchemaError(f"state runs action {spec.action!r} but lacks `on_done` or `on_failed`", **at(spec), hint="say where the script goes when the action succeeds and when it fails"))  # type: ignore[arg-type]
+        if spec.waits_for_customer and not any(r.when.always for r in spec.routes):
+            defects.append(SchemaError("waiting state has no catch-all route, so some messages would get no reply", **at(spec), hint="end its `on:` list with a route without `when`"))  # type: ignore[arg-type]
+        for phrase_id in spec.phrases:
+            phrase = content.phrases.get(phrase_id)
+            if phrase is None:
+                defects.append(UnknownPhraseId(f"phrase id {phrase_id!r} does not exist", **at(spec), hint="check the id in scripts_zh/phrases"))  # type: ignore[arg-type]
+            elif phrase.stage != spec.stage:
+                defects.append(SchemaError(f"phrase {phrase_id!r} is a {phrase.stage!r} phrasing but the state's stage is {spec.stage!r}", **at(spec)))  # type: ignore[arg-type]
+        if spec.say:
+            defects.extend(_check_coverage(flow, spec, content))
+    if any(isinstance(d, UnknownStateError) for d in defects):
+        return defects  # the graph checks below would only repeat these
+    defects.extend(_check_graph(flow))
+    return defects
+
+
+def _check_coverage(flow: Flow, spec: StateSpec, content: Content) -> Iterator[ContentDefect]:
+    candidates: list[Phrase] = (
+        [content.phrases[p] for p in spec.phrases if p in content.phrases]
+        if spec.phrases
+        else [p for p in content.phrases.values() if p.stage == spec.stage]
+    )
+    for channel in sorted(flow.channels):
+        if not any(channel in p.channels for p in candidates):
+            yield MissingPhrasing(
+                f"stage {spec.stage!r} has no phrasing for channel {channel!r}",
+                file=flow.file,
+                flow=flow.name,
+                state=spec.name,
+                line=spec.line,
+                hint=f"add a {spec.stage} phrasing with channels: [{channel}] to scripts_zh/phrases",
+            )
+
+
+def _check_graph(flow: Flow) -> Iterator[ContentDefect]:
+    reachable = {flow.initial}
+    queue = deque([flow.initial])
+    while queue:
+        for target in successors(flow.states[queue.popleft()], flow):
+            if target not in reachable:
+                reachable.add(target)
+                queue.append(target)
+    for spec in flow.states.values():
+        if spec.name not in reachable:
+            yield UnreachableState("state cannot be reached from the initial state", file=flow.file, flow=flow.name, state=spec.name, line=spec.line, hint="add a route to it or remove it")
+
+    # Walk backwards from the final states: whatever they cannot be reached from is a dead end.
+    predecessors: dict[str, set[str]] = {name: set() for name in flow.states}
+    for spec in flow.states.values():
+        for target in successors(spec, flow):
+            predecessors[target].add(spec.name)
+    finals = [s.name for s in flow.states.values() if s.final]
+    if not finals:
+        yield DeadEndState("the flow has no final state", file=flow.file, flow=flow.name, line=1, hint="mark the closing state with `final: true`")
+        return
+    can_finish = set(finals)
+    queue = deque(finals)
+    while queue:
+        for source in predecessors[queue.popleft()]:
+            if source not in can_finish:
+                can_finish.add(source)
+                queue.append(source)
+    for spec in flow.states.values():
+        if spec.name in reachable and spec.name not in can_finish:
+            yield DeadEndState("no path leads from this state to a final state", file=flow.file, flow=flow.name, state=spec.name, line=spec.line, hint="add a route towards the closing states")
+
+
+def _check_placeholders(content: Content) -> Iterator[ContentDefect]:
+    declared = set(ENGINE_SLOTS) | set(content.facts)
+    for flow in content.flows.values():
+        declared |= set(flow.slots)
+    for phrase in content.phrases.values():
+        for name in sorted(phrase.placeholders - declared):
+            yield UnknownPlaceholder(
+                f"phrase {phrase.id!r} uses {{{name}}}, which is neither a declared slot nor a known fact",
+                file=phrase.file,
+                line=phrase.line,
+                hint="declare the slot in a flow's `slots:` or add the fact to scripts_zh/facts.yaml",
+            )

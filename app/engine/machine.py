@@ -1,0 +1,119 @@
+"""The only module that imports pytransitions.
+
+One `Machine(model=None, auto_transitions=False)` per flow, built once and shared by every conversation:
+a conversation is not a model registered with the machine; each step fires an event on a throw-away cursor
+holding just the state name, so a live conversation costs bytes, not a machine (tens of KB) of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from transitions import EventData, Machine, MachineError
+
+from app.content.model import STAGES, Flow, Route
+from app.engine.conditions import TurnContext, holds
+from app.errors import InvalidTransition, UnknownState
+
+# Trigger names: part of the flow semantics documented in docs/flows.md.
+CUSTOMER_MESSAGE: Final = "customer_message"
+NEXT: Final = "next"
+ACTION_DONE: Final = "action_done"
+ACTION_FAILED: Final = "action_failed"
+UNANSWERABLE: Final = "unanswerable"
+
+
+def agent_trigger(stage: str) -> str:
+    return f"agent_{stage}"
+
+
+def goto_trigger(state: str) -> str:
+    return f"goto_{state}"
+
+
+class _Cursor:
+    """The model pytransitions moves: the state name plus the route that got it there."""
+
+    __slots__ = ("state", "route")
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.route: Route | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    state: str
+    trigger: str
+    route: Route | None = None
+
+
+def _route_condition(route: Route):  # type: ignore[no-untyped-def]
+    def condition(event: EventData) -> bool:
+        return holds(route.when, event.kwargs["ctx"])
+
+    return condition
+
+
+def _remember(route: Route):  # type: ignore[no-untyped-def]
+    def after(event: EventData) -> None:
+        event.model.route = route
+
+    return after
+
+
+class FlowMachine:
+    """A compiled flow: which trigger leads where, under which conditions."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        machine = Machine(
+            model=None,
+            states=list(flow.states),
+            initial=flow.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+        for spec in flow.states.values():
+            routes = flow.routes_for(spec.name) if spec.waits_for_customer else spec.routes
+            for route in routes:
+                machine.add_transition(
+                    CUSTOMER_MESSAGE,
+                    spec.name,
+                    route.goto,
+                    conditions=[_route_condition(route)],
+                    after=[_remember(route)],
+                )
+            for trigger, target in (
+                (NEXT, spec.then),
+                (ACTION_DONE, spec.on_done),
+                (ACTION_FAILED, spec.on_failed),
+                (UNANSWERABLE, spec.fallback),
+            ):
+                if target:
+                    machine.add_transition(trigger, spec.name, target)
+        for stage in STAGES:
+            target = flow.state_for_stage(stage)
+            if target:
+                machine.add_transition(agent_trigger(stage), "*", target)
+        for name in flow.states:
+            machine.add_transition(goto_trigger(name), "*", name)
+        self._machine = machine
+
+    def can(self, state: str, trigger: str) -> bool:
+        return bool(self._machine.get_transitions(trigger=trigger, source=state))
+
+    def fire(self, state: str, trigger: str, ctx: TurnContext) -> Move | None:
+        """Fire `trigger` from `state`; None when every candidate route's condition failed."""
+        if state not in self.flow.states:
+            raise UnknownState(f"flow {self.flow.name!r} has no state {state!r}")
+        event = self._machine.events.get(trigger)
+        if event is None:
+            raise InvalidTransition(f"flow {self.flow.name!r} has no trigger {trigger!r} (state {state!r})")
+        cursor = _Cursor(state)
+        try:
+            moved = event.trigger(cursor, ctx=ctx)
+        except MachineError as exc:
+            raise InvalidTransition(f"flow {self.flow.name!r}: {exc.value}") from None
+        return Move(cursor.state, trigger, cursor.route) if moved else None

@@ -1,0 +1,348 @@
+"""The engine step: (conversation, event) → (new events, reply or suggestions). Pure: no I/O, clock or randomness.
+
+One function serves the three users:
+- bot mode (the widget): the engine says the script's phrasings itself (`StepResult.replies`);
+- assist mode (the agent sidebar): the engine follows the human agent and ranks `StepResult.suggestions`;
+- replay (QA): assist mode over a finished transcript; agent turns get tagged with the stage they fulfil.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from app.content.model import Content, Flow, StateSpec
+from app.engine.conditions import TurnContext
+from app.engine.conversation import Conversation
+from app.engine.events import (
+    ActionCompleted,
+    ActionFailed,
+    ActionRequested,
+    AgentSaid,
+    AgentTurnTagged,
+    BotSaid,
+    ConversationEnded,
+    ConversationStarted,
+    CounterIncremented,
+    CustomerSaid,
+    Event,
+    GotoRequested,
+    HandoffRequested,
+    MessageUnderstood,
+    ModeChanged,
+    SlotSet,
+    StateEntered,
+)
+from app.engine.machine import (
+    ACTION_DONE,
+    ACTION_FAILED,
+    CUSTOMER_MESSAGE,
+    NEXT,
+    UNANSWERABLE,
+    FlowMachine,
+    agent_trigger,
+    goto_trigger,
+)
+from app.engine.suggest import Suggester, Suggestion
+from app.engine.tagger import OTHER, StageTagger
+from app.errors import EngineError, StepLimitExceeded, UnknownState
+from app.nlu.analysis import Analysis
+from app.nlu.analyzer import Analyzer
+
+MAX_STEPS_PER_TURN: Final = 16
+ISSUE_MAX_CHARS: Final = 40
+# Intents that name what the conversation is about (its topic); the others are conversational moves.
+TOPIC_INTENTS: Final = frozenset(
+    {"product_info", "policy", "membership", "warranty", "return_refund", "order_status", "complaint", "repair", "invoice"}
+)
+_NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
+_TRAILING_PUNCTUATION: Final = "。.!！?？~～,，、 "
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    events: tuple[Event, ...]
+    conversation: Conversation
+    replies: tuple[BotSaid, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    actions: tuple[ActionRequested, ...] = ()
+    analysis: Analysis | None = None
+    tag: AgentTurnTagged | None = None
+
+
+@dataclass
+class _Turn:
+    """The working copy of one step: events are applied as they are emitted."""
+
+    conversation: Conversation
+    flow: Flow
+    machine: FlowMachine
+    events: list[Event] = field(default_factory=list)
+    moves: int = 0
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+        self.conversation.apply(event)
+
+    def spec(self) -> StateSpec:
+        return self.flow.states[self.conversation.state]
+
+    def context(self, analysis: Analysis | None) -> TurnContext:
+        return TurnContext(analysis, self.conversation.slots, self.conversation.counters)
+
+    def count_move(self) -> None:
+        self.moves += 1
+        if self.moves > MAX_STEPS_PER_TURN:
+            raise StepLimitExceeded(
+                f"flow {self.flow.name!r} moved more than {MAX_STEPS_PER_TURN} times in one step "
+                f"(last state {self.conversation.state!r}); check its `then`/`reprocess` chain for a loop"
+            )
+
+
+class Engine:
+    """Compiled flows, phrasings and NLU, built once and shared by every conversation."""
+
+    def __init__(self, content: Content, analyzer: Analyzer, *, default_flow: str = "default") -> None:
+        self.content = content
+        self.analyzer = analyzer
+        self.machines = {name: FlowMachine(flow) for name, flow in content.flows.items()}
+        self.suggester = Suggester(content)
+        self.tagger = StageTagger(content)
+        self.default_flow = default_flow if default_flow in content.flows else next(iter(content.flows))
+
+    # ------------------------------------------------------------ public API
+
+    def start(
+        self,
+        conversation_id: str,
+        *,
+        flow: str | None = None,
+        channel: str = "online",
+        mode: str = "bot",
+        slots: dict[str, str] | None = None,
+        at: object = None,
+    ) -> StepResult:
+        name = flow or self.default_flow
+        if name not in self.content.flows:
+            raise EngineError(f"unknown flow {name!r}; flows are: {', '.join(self.content.flows)}")
+        event = ConversationStarted(
+            conversation_id=conversation_id,
+            flow=name,
+            flow_version=self.content.flows[name].version,
+            channel=channel,
+            mode=mode,
+            slots=dict(slots or {}),
+            at=at,  # type: ignore[arg-type]
+        )
+        return self.step(Conversation(), event)
+
+    def step(self, conversation: Conversation, event: Event) -> StepResult:
+        flow_name = event.flow if isinstance(event, ConversationStarted) else conversation.flow
+        if flow_name not in self.machines:
+            raise EngineError(f"unknown flow {flow_name!r}; flows are: {', '.join(self.machines)}")
+        turn = _Turn(conversation.copy(), self.content.flows[flow_name], self.machines[flow_name])
+        analysis: Analysis | None = None
+        tag: AgentTurnTagged | None = None
+        turn.emit(event)
+        match event:
+            case ConversationStarted():
+                self._on_start(turn)
+            case CustomerSaid():
+                analysis = self._on_customer(turn, event)
+            case AgentSaid():
+                tag = self._on_agent(turn, event)
+            case ActionCompleted():
+                self._on_action(turn, event.action, ACTION_DONE, event.slots)
+            case ActionFailed():
+                self._on_action(turn, event.action, ACTION_FAILED, {})
+            case GotoRequested():
+                if event.state not in turn.flow.states:
+                    raise UnknownState(f"flow {turn.flow.name!r} has no state {event.state!r}")
+                self._move(turn, goto_trigger(event.state), None, speak=True)
+            case SlotSet() | ModeChanged():
+                pass  # applied by the fold; the script does not move
+            case _:
+                raise EngineError(f"{event.type!r} is not an input event")
+        result_conversation = turn.conversation
+        replies = tuple(e for e in turn.events if isinstance(e, BotSaid))
+        actions = tuple(e for e in turn.events if isinstance(e, ActionRequested))
+        suggestions: tuple[Suggestion, ...] = ()
+        if result_conversation.mode == "assist" and not result_conversation.ended:
+            suggestions = tuple(self.suggest(result_conversation, analysis.text if analysis else ""))
+        return StepResult(tuple(turn.events), result_conversation, replies, suggestions, actions, analysis, tag)
+
+    def suggest(self, conversation: Conversation, text: str = "", *, limit: int = 5) -> list[Suggestion]:
+        """Rank phrasings for where the conversation is now (the agent sidebar; `/api/suggest`)."""
+        flow = self.content.flows[conversation.flow]
+        spec = flow.states[conversation.state]
+        words = text + conversation.slots.get("issue", "")
+        ranked = self._rank(conversation, spec, words, limit)
+        if spec.fallback and not any(s.matched and not s.missing_slots for s in ranked):
+            # Nothing fits: offer what the script does instead (e.g. promise a reply time).
+            ranked += self._rank(conversation, flow.states[spec.fallback], words, limit)
+        return ranked[:limit]
+
+    def analyze(self, text: str, today: date = _NO_DATE) -> Analysis:
+        return self.analyzer.analyze(text, today=today)
+
+    # ------------------------------------------------------------ input events
+
+    def _on_start(self, turn: _Turn) -> None:
+        conversation = turn.conversation
+        if conversation.mode == "bot" and "agent_name" not in conversation.slots and "bot_name" in self.content.facts:
+            turn.emit(SlotSet("agent_name", self.content.facts["bot_name"]))
+        self._enter(turn, turn.flow.initial, previous=None, trigger="start", speak=True)
+
+    def _on_customer(self, turn: _Turn, event: CustomerSaid) -> Analysis:
+        today = event.at.date() if event.at is not None else _NO_DATE
+        analysis = self.analyzer.analyze(event.text, today=today)
+        turn.emit(
+            MessageUnderstood(
+                intent=analysis.intent,
+                confidence=analysis.confidence,
+                emotion=analysis.emotion,
+                confirmation=analysis.confirmation,
+                handoff=analysis.handoff,
+            )
+        )
+        slots = turn.conversation.slots
+        for name, value in analysis.slots.items():
+            if slots.get(name) != value:
+                turn.emit(SlotSet(name, value))
+        if analysis.intent in TOPIC_INTENTS and analysis.confidence >= turn.flow.min_confidence:
+            if slots.get("topic") != analysis.intent:
+                turn.emit(SlotSet("topic", analysis.intent))
+            turn.emit(SlotSet("issue", _issue_summary(analysis.normalized)))
+
+        conversation = turn.conversation
+        if conversation.pending_action or (conversation.mode == "bot" and conversation.awaiting_agent):
+            return analysis  # recorded; the script waits for the action or the human agent
+        spec = turn.spec()
+        if spec.final:
+            # The customer writes again after the end: the script picks up at listening.
+            reopen = turn.flow.state_for_stage("listen") or turn.flow.initial
+            self._move(turn, goto_trigger(reopen), None, speak=False)
+        self._skip_to_waiting(turn)
+        self._route(turn, analysis)
+        return analysis
+
+    def _on_agent(self, turn: _Turn, event: AgentSaid) -> AgentTurnTagged:
+        phrase = self.content.phrases.get(event.phrase_id) if event.phrase_id else None
+        stage_tag = self.tagger.tag(
+            event.text, phrase_id=phrase.id if phrase else None, phrase_stage=phrase.stage if phrase else None
+        )
+        tag = AgentTurnTagged(stage_tag.stage, stage_tag.stages, stage_tag.phrase_id, stage_tag.score)
+        turn.emit(tag)
+        if stage_tag.stage == OTHER or turn.conversation.pending_action:
+            return tag
+        current = turn.spec()
+        target = current.name if current.stage == stage_tag.stage else turn.flow.state_for_stage(stage_tag.stage)
+        if target is None:
+            return tag
+        # The agent has just said what the target state says, so the script moves past it by `then`
+        # (entering a state without speaking does that by itself).
+        if target != current.name:
+            self._move(turn, agent_trigger(stage_tag.stage), None, speak=False)
+        elif current.then:
+            self._move(turn, NEXT, None, speak=False)
+        return tag
+
+    def _on_action(self, turn: _Turn, action: str, trigger: str, slots: dict[str, str]) -> None:
+        spec = turn.spec()
+        if spec.action != action:
+            raise EngineError(
+                f"action {action!r} finished but state {spec.name!r} is waiting for {spec.action!r}"
+            )
+        for name, value in slots.items():
+            turn.emit(SlotSet(name, str(value)))
+        self._move(turn, trigger, None, speak=True)
+
+    # ------------------------------------------------------------ moving through the script
+
+    def _route(self, turn: _Turn, analysis: Analysis) -> None:
+        move = turn.machine.fire(turn.conversation.state, CUSTOMER_MESSAGE, turn.context(analysis))
+        if move is None:
+            return  # no route fits (the validator insists on a catch-all, so only hand-made flows get here)
+        turn.count_move()
+        if move.route is not None and move.route.count:
+            turn.emit(CounterIncremented(move.route.count))
+        previous = turn.conversation.state
+        reprocess = move.route is not None and move.route.reprocess
+        self._enter(turn, move.state, previous=previous, trigger=CUSTOMER_MESSAGE, speak=not reprocess)
+        if reprocess and turn.spec().waits_for_customer:
+            self._route(turn, analysis)
+
+    def _move(self, turn: _Turn, trigger: str, analysis: Analysis | None, *, speak: bool) -> None:
+        previous = turn.conversation.state
+        move = turn.machine.fire(previous, trigger, turn.context(analysis))
+        if move is None:
+            return
+        turn.count_move()
+        self._enter(turn, move.state, previous=previous, trigger=trigger, speak=speak)
+
+    def _skip_to_waiting(self, turn: _Turn) -> None:
+        """Assist mode pauses at states the agent has not said yet; a customer message moves past them."""
+        while (spec := turn.spec()).then and not spec.action:
+            previous = spec.name
+            move = turn.machine.fire(previous, NEXT, turn.context(None))
+            if move is None:
+                return
+            turn.count_move()
+            turn.emit(StateEntered(move.state, previous, NEXT))
+
+    def _enter(self, turn: _Turn, state: str, *, previous: str | None, trigger: str, speak: bool) -> None:
+        """Enter a state and run it: say its phrasing, request its action, or move on by `then`."""
+        turn.emit(StateEntered(state, previous, trigger))
+        spec = turn.spec()
+        conversation = turn.conversation
+        if speak and spec.say:
+            if conversation.mode == "bot":
+                suggestion = self._choose(conversation, spec)
+                if suggestion is None:
+                    if spec.fallback:
+                        self._move(turn, UNANSWERABLE, None, speak=True)
+                        return
+                    raise EngineError(f"nothing to say in state {spec.name!r} of flow {turn.flow.name!r}")
+                turn.emit(BotSaid(suggestion.text, suggestion.phrase_id, suggestion.stage))
+            elif not spec.action:
+                return  # assist mode: wait here for the agent to say it (suggestions show what)
+        if spec.stage == "hand-off":
+            turn.emit(HandoffRequested(reason=trigger))
+        if spec.action:
+            turn.emit(ActionRequested(spec.action, dict(conversation.slots)))
+            return
+        if spec.final:
+            if spec.stage != "hand-off":
+                turn.emit(ConversationEnded(reason=spec.name))
+            return
+        if spec.then:
+            self._move(turn, NEXT, None, speak=speak)
+
+    def _rank(self, conversation: Conversation, spec: StateSpec, words: str, limit: int) -> list[Suggestion]:
+        return self.suggester.rank(
+            spec.stage,
+            channel=conversation.channel,
+            topic=conversation.slots.get("topic"),
+            slots=conversation.slots,
+            words=words,
+            turn=conversation.turn,
+            only=spec.phrases,
+            limit=limit,
+        )
+
+    def _choose(self, conversation: Conversation, spec: StateSpec) -> Suggestion | None:
+        """The bot's line: the best phrasing with every slot filled (and fitting the question, if required)."""
+        words = conversation.slots.get("issue", "")
+        for suggestion in self._rank(conversation, spec, words, limit=0):
+            if suggestion.missing_slots:
+                continue
+            if spec.require_match and not suggestion.matched:
+                continue
+            return suggestion
+        return None
+
+
+def _issue_summary(normalized: str) -> str:
+    """The customer's words, trimmed, to restate back to them."""
+    return normalized.strip().rstrip(_TRAILING_PUNCTUATION)[:ISSUE_MAX_CHARS]

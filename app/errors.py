@@ -1,0 +1,65 @@
+"""The one root of every error Huashu raises on purpose.
+
+    HuashuError
+    ├── ContentError            flows/ or scripts_zh/ are broken (app.content.errors has one class per defect)
+    ├── EngineError
+    │   ├── InvalidTransition   the script has no way to handle this event in this state
+    │   ├── StepLimitExceeded   a flow loops through automatic transitions
+    │   └── UnknownState        a `goto` or restore names a state the flow does not have
+    ├── ConversationNotFound    an id that no store knows
+    ├── StorageError            the transcript store failed or is not migrated
+    │   ├── NotMigrated         the database schema is not at the revision this code expects
+    │   └── ConversationExists  create_conversation with an id that is already stored
+    └── TranscriptError         an imported transcript line is malformed
+
+Edges (CLI, REST, WebSocket) turn these into exit codes, HTTP statuses and error frames;
+nothing inside the engine knows about those.
+"""
+
+from __future__ import annotations
+
+
+class HuashuError(Exception):
+    """Root of Huashu's own errors. `code` is the stable machine-readable name."""
+
+    code = "error"
+
+
+class ContentError(HuashuError):
+    code = "invalid_content"
+
+
+class EngineError(HuashuError):
+    code = "engine_error"
+
+
+class InvalidTransition(EngineError):
+    code = "invalid_transition"
+
+
+class StepLimitExceeded(EngineError):
+    code = "step_limit_exceeded"
+
+
+class UnknownState(EngineError):
+    code = "unknown_state"
+
+
+class ConversationNotFound(HuashuError):
+    code = "not_found"
+
+
+class StorageError(HuashuError):
+    code = "storage_error"
+
+
+class NotMigrated(StorageError):
+    code = "not_migrated"
+
+
+class ConversationExists(StorageError):
+    code = "conversation_exists"
+
+
+class TranscriptError(HuashuError):
+    code = "bad_transcript"

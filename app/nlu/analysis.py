@@ -1,0 +1,64 @@
+"""The result of understanding one customer message: the contract between NLU and engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+# Public interface: integrators and flows refer to these names.
+INTENTS: Final = (
+    "greeting",
+    "product_info",
+    "policy",
+    "membership",
+    "warranty",
+    "return_refund",
+    "order_status",
+    "complaint",
+    "repair",
+    "invoice",
+    "handoff",
+    "thanks_bye",
+    "other",
+)
+CONFIRMATIONS: Final = ("yes", "no", "unclear")
+EMOTIONS: Final = ("neutral", "negative", "angry", "positive")
+SLOT_NAMES: Final = ("order_id", "phone", "email", "date", "product_model", "amount")
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the NLU understood of one message.
+
+    `alternatives` ranks the other intents, best first, as (intent, score) pairs.
+    `slots` holds only what the text contains (dates already resolved to ISO `YYYY-MM-DD`).
+    """
+
+    text: str
+    normalized: str
+    tokens: tuple[str, ...]
+    intent: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...] = ()
+    slots: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    confirmation: str = "unclear"
+    emotion: str = "neutral"
+    emotion_score: float = 0.0
+    handoff: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `huashu analyze` and `/api/analyze`."""
+        return {
+            "text": self.text,
+            "normalized": self.normalized,
+            "tokens": list(self.tokens),
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [{"intent": i, "score": round(s, 4)} for i, s in self.alternatives],
+            "slots": dict(self.slots),
+            "confirmation": self.confirmation,
+            "emotion": {"label": self.emotion, "score": round(self.emotion_score, 4)},
+            "handoff": self.handoff,
+        }

@@ -1,0 +1,1 @@
+"""Package data of the NLU: lexicons, the jieba domain dictionary and the training split."""

@@ -1,0 +1,109 @@
+"""The seam: `TranscriptStore`, which the SQL store and its in-memory twin both implement.
+
+Durability and idempotency contract of `append` (the whole service relies on it):
+
+* it returns only after the messages are committed durably;
+* it gives each new message the next `seq` of its conversation (1, 2, 3, … with no gaps);
+* a message whose `client_message_id` is already stored in that conversation (earlier, or
+  earlier in the same call) is not stored again: the stored one comes back with
+  `duplicate=True`;
+* the optional snapshot updates the conversation row in the same transaction as the
+  messages, unless every message of the call was a duplicate: a replayed call changes
+  nothing, so a late resend cannot roll the conversation back to an older state;
+* an unknown conversation raises `ConversationNotFound`.
+
+`tests/storage/test_store_contract.py` is the executable form of this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from app.storage.models import (
+    ConversationSnapshot,
+    NewConversation,
+    NewMessage,
+    StoredConversation,
+    StoredMessage,
+)
+
+DEFAULT_PAGE_SIZE = 50
+
+
+@dataclass
+class StoreStats:
+    """Write counters; `commits < items` under concurrency is group commit at work."""
+
+    commits: int = 0  # transactions committed
+    items: int = 0  # writes (appends, creates, upserts) that went through those commits
+    max_batch: int = 0  # most writes that shared one commit
+    failed_commits: int = 0
+
+
+@runtime_checkable
+class TranscriptStore(Protocol):
+    """Where conversations and their append-only message log live."""
+
+    stats: StoreStats
+
+    async def open(self) -> None:
+        """Acquire resources; raises `StorageError` when the backend is unreachable."""
+
+    async def close(self) -> None:
+        """Finish every accepted write, then release resources. Later calls raise `StorageError`."""
+
+    async def create_conversation(self, conv: NewConversation) -> None:
+        """Store a new conversation; raises `ConversationExists` if the id is taken."""
+
+    async def append(
+        self,
+        conversation_id: str,
+        messages: Sequence[NewMessage],
+        snapshot: ConversationSnapshot | None = None,
+    ) -> list[StoredMessage]:
+        """Append messages (and apply `snapshot`) atomically; see the module docstring."""
+        ...
+
+    async def get_conversation(self, conversation_id: str) -> StoredConversation:
+        """The conversation; raises `ConversationNotFound`."""
+        ...
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[StoredMessage]:
+        """Messages with `seq > after_seq`, in seq order; raises `ConversationNotFound`."""
+        ...
+
+    async def find_message(self, conversation_id: str, client_message_id: str) -> StoredMessage | None:
+        """The message stored under that client id, if any; raises `ConversationNotFound`."""
+        ...
+
+    async def list_conversations(
+        self,
+        *,
+        state: str | None = None,
+        flow: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+    ) -> tuple[list[StoredConversation], int]:
+        """One page, newest `created_at` first (ties by id, descending), and the total matching.
+
+        `since` is inclusive and `until` exclusive, so adjacent windows never overlap.
+        """
+        ...
+
+    async def upsert_demo_orders(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace demo order rows (keys: `models.DEMO_ORDER_FIELDS`)."""
+
+    async def demo_order(self, order_id: str) -> dict[str, str] | None:
+        """One demo order as a dict, or None."""
+        ...
+
+
+def check_page(limit: int, offset: int) -> None:
+    """Shared argument check for `list_conversations`, so both stores refuse the same input."""
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must be >= 0, got limit={limit} offset={offset}")

@@ -1,0 +1,209 @@
+"""Each content defect is reported with file, line, flow and state, from inline YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.content.errors import (
+    ContentDefect,
+    DeadEndState,
+    DuplicateId,
+    MissingPhrasing,
+    SchemaError,
+    UnknownPhraseId,
+    UnknownPlaceholder,
+    UnknownStateError,
+    UnreachableState,
+    YamlSyntaxError,
+)
+from app.content.loader import collect_content
+
+GOOD_FLOW = """\
+flow: mini
+version: "1"
+channels: [online]
+slots: [order_id]
+initial: hello
+states:
+  hello:
+    stage: greeting
+    then: listen
+  listen:
+    stage: listen
+    say: false
+    on:
+      - when: {intent: thanks_bye}
+        goto: bye
+      - goto: answer
+  answer:
+    stage: answer
+    then: bye
+  bye:
+    stage: farewell
+    then: done
+  done:
+    stage: farewell
+    final: true
+"""
+
+GOOD_PHRASES = """\
+phrases:
+  - id: greeting.hello
+    stage: greeting
+    channels: [online]
+    text: "您好,我是{agent_name}。"
+  - id: answer.hours
+    stage: answer
+    channels: [online]
+    text: "我们的服务时间是{service_hours}。"
+  - id: farewell.bye
+    stage: farewell
+    channels: [online]
+    text: "感谢您的咨询,再见!"
+"""
+
+FACTS = "facts:\n  service_hours: 9:00-18:00\n"
+
+
+def write_content(
+    tmp_path: Path, flow: str = GOOD_FLOW, phrases: str = GOOD_PHRASES, facts: str = FACTS, extra_flows: dict[str, str] | None = None
+) -> tuple[Path, Path]:
+    flows_dir, scripts_dir = tmp_path / "flows", tmp_path / "scripts_zh"
+    (scripts_dir / "phrases").mkdir(parents=True)
+    flows_dir.mkdir()
+    (flows_dir / "mini.yaml").write_text(flow, encoding="utf-8")
+    for name, text in (extra_flows or {}).items():
+        (flows_dir / name).write_text(text, encoding="utf-8")
+    (scripts_dir / "phrases" / "main.yaml").write_text(phrases, encoding="utf-8")
+    (scripts_dir / "facts.yaml").write_text(facts, encoding="utf-8")
+    (scripts_dir / "forbidden.yaml").write_text(
+        "forbidden:\n  - {id: forbidden.buxing, phrase: 不行, replacement: 我来帮您想办法}\n", encoding="utf-8"
+    )
+    (scripts_dir / "stage_cues.yaml").write_text("stage_cues:\n  greeting: [您好]\n", encoding="utf-8")
+    return flows_dir, scripts_dir
+
+
+Check = Callable[..., list[ContentDefect]]
+
+
+@pytest.fixture
+def check(tmp_path: Path) -> Check:
+    def run(**kwargs: object) -> list[ContentDefect]:
+        _, defects = collect_content(*write_content(tmp_path, **kwargs))  # type: ignore[arg-type]
+        return defects
+
+    return run
+
+
+def only(defects: list[ContentDefect], kind: type[ContentDefect]) -> ContentDefect:
+    matching = [d for d in defects if isinstance(d, kind)]
+    assert len(matching) == 1, [d.describe() for d in defects]
+    return matching[0]
+
+
+def test_good_content_has_no_defects(check: Check) -> None:
+    assert check() == []
+
+
+def test_validation_fails_on_yaml_syntax_error_with_line(check: Check) -> None:
+    broken = GOOD_FLOW.replace("  listen:\n", "  listen:\n   - bad: [\n", 1)
+    defect = only(check(flow=broken), YamlSyntaxError)
+    assert defect.file is not None and defect.file.endswith("mini.yaml")
+    assert defect.line is not None and defect.line >= 11
+
+
+def test_validation_fails_on_unknown_state(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("goto: answer", "goto: anwser")), UnknownStateError)
+    assert (defect.flow, defect.state) == ("mini", "listen")
+    assert "anwser" in defect.message and "answer" in (defect.hint or "")
+    assert defect.line == 16
+
+
+def test_validation_fails_on_unknown_phrase_id(check: Check) -> None:
+    flow = GOOD_FLOW.replace("    stage: answer\n", "    stage: answer\n    phrases: [answer.nope]\n")
+    defect = only(check(flow=flow), UnknownPhraseId)
+    assert (defect.flow, defect.state) == ("mini", "answer")
+    assert "answer.nope" in defect.message
+
+
+def test_validation_fails_on_unreachable_state(check: Check) -> None:
+    flow = GOOD_FLOW + "  orphan:\n    stage: answer\n    then: bye\n"
+    defect = only(check(flow=flow), UnreachableState)
+    assert (defect.flow, defect.state, defect.line) == ("mini", "orphan", 26)
+
+
+def test_validation_fails_on_state_that_cannot_reach_the_end(check: Check) -> None:
+    flow = GOOD_FLOW.replace("      - goto: answer\n", "      - goto: loop\n") + (
+        "  loop:\n    stage: listen\n    say: false\n    on:\n      - goto: loop\n"
+    )
+    defects = check(flow=flow)
+    dead = [d for d in defects if isinstance(d, DeadEndState)]
+    assert {d.state for d in dead} == {"loop"}
+
+
+def test_validation_fails_on_placeholder_that_is_neither_slot_nor_fact(check: Check) -> None:
+    phrases = GOOD_PHRASES.replace("{service_hours}", "{opening_hours}")
+    defect = only(check(phrases=phrases), UnknownPlaceholder)
+    assert "opening_hours" in defect.message and "answer.hours" in defect.message
+    assert defect.line == 6
+
+
+def test_declared_slots_and_facts_are_accepted_placeholders(check: Check) -> None:
+    phrases = GOOD_PHRASES.replace("{service_hours}", "{service_hours},订单{order_id}")
+    assert check(phrases=phrases) == []
+
+
+def test_validation_fails_on_duplicate_phrase_id(check: Check) -> None:
+    phrases = GOOD_PHRASES + '  - id: answer.hours\n    stage: answer\n    text: "重复"\n'
+    defect = only(check(phrases=phrases), DuplicateId)
+    assert "answer.hours" in defect.message and defect.line == 14
+
+
+def test_validation_fails_on_duplicate_state_name(check: Check) -> None:
+    flow = GOOD_FLOW + "  answer:\n    stage: answer\n    then: bye\n"
+    defect = only(check(flow=flow), DuplicateId)
+    assert "answer" in defect.message and defect.flow == "mini" and defect.line == 26
+
+
+def test_validation_fails_on_duplicate_flow_name(check: Check) -> None:
+    defect = only(check(extra_flows={"copy.yaml": GOOD_FLOW}), DuplicateId)
+    assert defect.flow == "mini"
+
+
+def test_validation_fails_on_stage_without_phrasing_for_a_served_channel(check: Check) -> None:
+    defects = check(flow=GOOD_FLOW.replace("channels: [online]", "channels: [online, phone]"))
+    assert all(isinstance(d, MissingPhrasing) for d in defects)
+    assert {(d.flow, d.state) for d in defects} == {("mini", "hello"), ("mini", "answer"), ("mini", "bye")}
+    assert all("'phone'" in d.message for d in defects)
+
+
+def test_validation_fails_on_unknown_stage(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("stage: answer", "stage: answering")), SchemaError)
+    assert defect.state == "answer" and "answering" in defect.message
+
+
+def test_validation_fails_on_unknown_intent_in_condition(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("intent: thanks_bye", "intent: thanks")), SchemaError)
+    assert defect.state == "listen" and "thanks" in defect.message
+
+
+def test_validation_fails_on_waiting_state_without_catch_all(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("      - goto: answer\n", "")), SchemaError)
+    assert defect.state == "listen" and "catch-all" in defect.message
+
+
+def test_validation_fails_on_variant_with_different_placeholders(check: Check) -> None:
+    phrases = GOOD_PHRASES.replace(
+        '    text: "您好,我是{agent_name}。"\n', '    text: "您好,我是{agent_name}。"\n    variants: ["您好!"]\n'
+    )
+    defect = only(check(phrases=phrases), SchemaError)
+    assert "variant" in defect.message and "greeting.hello" in defect.message
+
+
+def test_defect_description_says_what_where_and_how_to_fix(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("goto: answer", "goto: anwser")), UnknownStateError)
+    text = defect.describe()
+    assert "mini.yaml:16" in text and "flow 'mini'" in text and "state 'listen'" in text and "states are" in text

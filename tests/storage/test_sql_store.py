@@ -1,0 +1,322 @@
+"""What only the SQL store has: group commit, savepoints, durability across restarts, engines, URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.errors import StorageError
+from app.storage.database import make_engine, mask_url, parse_url
+from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, utc_now
+from app.storage.sql import SqlTranscriptStore
+
+NewConv = Callable[..., NewConversation]
+NewMsg = Callable[..., NewMessage]
+Snap = Callable[..., ConversationSnapshot]
+OpenSql = Callable[..., Awaitable[SqlTranscriptStore]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Overrides the contract suite's backends: memory has no SQL to test."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def open_sql(database_url: str) -> AsyncIterator[OpenSql]:
+    """Factory of opened SqlTranscriptStores (keyword arguments pass through); closed after the test."""
+    opened: list[SqlTranscriptStore] = []
+
+    async def make(**kwargs: Any) -> SqlTranscriptStore:
+        store = SqlTranscriptStore(database_url, **kwargs)
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        await store.close()
+
+
+class GatedClock:
+    """A store clock whose first call parks the writer thread until `release` is set.
+
+    While the writer is parked, everything the test submits queues up, so the next batch is
+    exactly those writes: batching becomes deterministic instead of timing-dependent.
+    """
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._calls = 0
+
+    def __call__(self) -> datetime:
+        self._calls += 1
+        if self._calls == 1:
+            self.entered.set()
+            if not self.release.wait(timeout=30):
+                raise RuntimeError("gate was never released")
+        return utc_now()
+
+    async def wait_entered(self) -> None:
+        assert await asyncio.to_thread(self.entered.wait, 30)
+
+
+async def _queued(*coros: Awaitable[Any]) -> list[asyncio.Task[Any]]:
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    await asyncio.sleep(0)  # let each task run up to its queue.put and park on its future
+    return tasks
+
+
+@pytest.fixture
+def exploding_trigger(database_url: str) -> Iterator[None]:
+    """A database trigger that refuses `state = 'explode'`: a real failure inside the transaction."""
+    engine = make_engine(database_url, pool_size=1)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER explode BEFORE UPDATE ON conversations WHEN NEW.state = 'explode' "
+                "BEGIN SELECT RAISE(ABORT, 'explode refused'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION explode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.state = 'explode' THEN RAISE EXCEPTION 'explode refused'; END IF; RETURN NEW; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER explode BEFORE UPDATE ON conversations FOR EACH ROW EXECUTE FUNCTION explode()"
+            )
+    yield
+    with engine.begin() as conn:  # the PostgreSQL database is shared by the session
+        conn.exec_driver_sql("DROP TRIGGER explode" + (" ON conversations" if conn.dialect.name != "sqlite" else ""))
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql("DROP FUNCTION explode()")
+    engine.dispose()
+
+
+async def test_group_commit_batches_concurrent_appends(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    store = await open_sql()
+    convs = [new_conversation() for _ in range(20)]
+    await asyncio.gather(*(store.create_conversation(c) for c in convs))
+    before = store.stats.commits
+
+    await asyncio.gather(*(store.append(convs[i % 20].id, [new_message()]) for i in range(200)))
+
+    commits = store.stats.commits - before
+    assert commits < 200, f"{commits} commits for 200 appends: group commit is not batching"
+    assert store.stats.max_batch > 1
+    assert store.stats.items == 220
+
+
+async def test_writes_queued_while_the_writer_is_busy_share_one_commit(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    gate = GatedClock()
+    store = await open_sql(clock=gate)
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    first = await _queued(store.append(conv.id, [new_message()]))
+    await gate.wait_entered()
+
+    rest = await _queued(*(store.append(conv.id, [new_message()]) for _ in range(10)))
+    gate.release.set()
+    await asyncio.gather(*first, *rest)
+
+    assert store.stats.commits == 3  # create, the gated append, then the 10 queued behind it
+    assert store.stats.max_batch == 10
+
+
+async def test_a_failing_write_fails_alone_within_its_batch(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg, snapshot: Snap, exploding_trigger: None
+) -> None:
+    gate = GatedClock()
+    store = await open_sql(clock=gate)
+    a, b = new_conversation(), new_conversation()
+    await store.create_conversation(a)
+    await store.create_conversation(b)
+    first = await _queued(store.append(a.id, [new_message()]))
+    await gate.wait_entered()
+
+    batch = await _queued(
+        store.append(a.id, [new_message()], snapshot(state="ok")),
+        store.append(b.id, [new_message(), new_message()], snapshot(state="explode")),
+        store.append("missing", [new_message()]),
+        store.append(a.id, [new_message()]),
+    )
+    gate.release.set()
+    await asyncio.gather(*first)
+    good1, bad, missing, good2 = await asyncio.gather(*batch, return_exceptions=True)
+
+    assert store.stats.max_batch == 4 and store.stats.failed_commits == 0
+    assert isinstance(bad, StorageError) and "explode refused" in str(bad)
+    assert type(missing).__name__ == "ConversationNotFound"
+    assert [m.seq for m in good1 + good2] == [2, 3]  # type: ignore[operator]
+    # The failed append's messages went with its savepoint: atomic with its snapshot.
+    assert await store.messages(b.id) == []
+    assert (await store.get_conversation(b.id)).state == "start"
+    assert (await store.get_conversation(a.id)).state == "ok"
+
+
+async def test_data_survives_close_and_reopen(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg, snapshot: Snap
+) -> None:
+    store = await open_sql()
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    await store.append(conv.id, [new_message(text="你好"), new_message(client_message_id="c-1")], snapshot())
+    await store.upsert_demo_orders(
+        [{"order_id": "A1", "status": "运输中", "carrier": "顺丰", "tracking_no": "T1", "eta": "2024-06-03",
+          "product": "茶"}]
+    )
+    await store.close()
+
+    reopened = await open_sql()
+
+    assert [m.text for m in await reopened.messages(conv.id)][0] == "你好"
+    assert (await reopened.get_conversation(conv.id)).state == "ask_order"
+    assert (await reopened.demo_order("A1") or {})["carrier"] == "顺丰"
+
+
+async def test_resend_after_restart_is_answered_as_duplicate(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    # Stands in for "crashed after COMMIT, before the caller heard back": the row is there.
+    store = await open_sql()
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    await store.append(conv.id, [new_message(client_message_id="c-1")])
+    await store.close()
+
+    [resent] = await (await open_sql()).append(conv.id, [new_message(client_message_id="c-1")])
+
+    assert resent.duplicate and resent.seq == 1
+
+
+async def test_cancelled_append_still_commits_and_resend_is_duplicate(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    gate = GatedClock()
+    store = await open_sql(clock=gate)
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    [task] = await _queued(store.append(conv.id, [new_message(client_message_id="c-1")]))
+    await gate.wait_entered()
+
+    task.cancel()
+    gate.release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [resent] = await store.append(conv.id, [new_message(client_message_id="c-1")])  # FIFO: after the commit
+
+    assert resent.duplicate and resent.seq == 1
+
+
+async def test_close_drains_queued_writes(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    gate = GatedClock()
+    store = await open_sql(clock=gate)
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    tasks = await _queued(*(store.append(conv.id, [new_message()]) for _ in range(30)))
+    await gate.wait_entered()
+
+    [closing] = await _queued(store.close())
+    gate.release.set()
+    await closing
+
+    assert all(t.done() and t.exception() is None for t in tasks)
+    with pytest.raises(StorageError, match="closed"):
+        await store.append(conv.id, [new_message()])
+    assert len(await (await open_sql()).messages(conv.id)) == 30
+
+
+async def test_two_stores_on_one_database_never_collide_on_seq(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    # Two service processes: separate writers, one conversation. The row lock (PostgreSQL) or
+    # BEGIN IMMEDIATE (SQLite) makes them take turns choosing the next seq.
+    one, two = await open_sql(), await open_sql()
+    conv = new_conversation()
+    await one.create_conversation(conv)
+
+    await asyncio.gather(
+        *(s.append(conv.id, [new_message(client_message_id=f"c-{i % 60}")]) for i in range(120) for s in [(one, two)[i % 2]])
+    )
+
+    stored = await one.messages(conv.id)
+    assert [m.seq for m in stored] == list(range(1, 61))
+    assert sorted(m.client_message_id or "" for m in stored) == sorted(f"c-{i}" for i in range(60))
+
+
+async def test_open_fails_clearly_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    store = SqlTranscriptStore(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    with pytest.raises(StorageError, match="cannot reach database"):
+        await store.open()
+
+
+def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert (conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 1000
+    engine.dispose()
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as raw:  # WAL is a property of the file, not just our connections
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+
+
+def test_sqlite_savepoints_roll_back_inside_the_transaction(sqlite_url: str) -> None:
+    # Guards the BEGIN recipe in database.py: with sqlite3's default handling, a SAVEPOINT
+    # outside a BEGIN would commit on its own.
+    engine = make_engine(sqlite_url, writer=True)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with engine.connect() as conn:
+        with conn.begin() as outer:
+            with conn.begin_nested():
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            outer.rollback()
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("postgresql://u:p@db/huashu", "postgresql+psycopg"),
+        ("postgres://u:p@db/huashu", "postgresql+psycopg"),
+        ("postgresql+asyncpg://u:p@db/huashu", "postgresql+psycopg"),
+        ("postgresql+psycopg://u:p@db/huashu", "postgresql+psycopg"),
+        ("sqlite+aiosqlite:///data/huashu.db", "sqlite"),
+        ("sqlite:///data/huashu.db", "sqlite"),
+    ],
+)
+def test_urls_map_to_the_synchronous_driver(given: str, driver: str) -> None:
+    url = parse_url(given)
+    assert url.drivername == driver
+    assert url.database in ("huashu", "data/huashu.db")
+
+
+@pytest.mark.parametrize("given", ["sqlite://", "sqlite:///:memory:", "mysql://u@h/db", "not a url"])
+def test_unsupported_urls_are_refused(given: str) -> None:
+    with pytest.raises(StorageError):
+        parse_url(given)
+
+
+def test_mask_url_hides_the_password() -> None:
+    masked = mask_url("postgresql+psycopg://huashu:s3cret@db.internal:5432/huashu")
+    assert "s3cret" not in masked and masked == "postgresql+psycopg://huashu:***@db.internal:5432/huashu"
