@@ -56,3 +56,14 @@ def postgres_databases() -> Iterator[Callable[[], str]]:
             for name in created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# ---------------------------------------------------------------- engine
+
+@pytest.fixture(scope="session")
+def engine():  # type: ignore[no-untyped-def]
+    """The real engine over the shipped flows/ and scripts_zh/ (content and NLU load once per session)."""
+    from app.config import Settings
+    from app.runtime import build_engine
+
+    return build_engine(Settings())

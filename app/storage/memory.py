@@ -97,7 +97,9 @@ class MemoryTranscriptStore:
         snapshot: ConversationSnapshot | None = None,
     ) -> list[StoredMessage]:
         self._check_open()
-        prepared = [(m, json_copy(m.suggestions, "suggestions"), json_copy(m.events, "events")) for m in messages]
+        prepared = [
+            (m, json_copy(m.suggestions, "suggestions"), json_copy(m.events, "events")) for m in messages
+        ]
         snap_json = None
         if snapshot is not None:
             snap_json = (json_copy(snapshot.slots, "slots"), json_copy(snapshot.counters, "counters"))
@@ -130,8 +132,10 @@ class MemoryTranscriptStore:
             if message.client_message_id:
                 self._by_client_id[key] = stored
             result.append(copy.deepcopy(stored))
-        if snapshot is not None and snap_json is not None and (
-            not messages or any(not m.duplicate for m in result)
+        if (
+            snapshot is not None
+            and snap_json is not None
+            and (not messages or any(not m.duplicate for m in result))
         ):
             self._conversations[conversation_id] = replace(
                 conv,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, Table, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import SQLModel
 
 from app.errors import ConversationExists, ConversationNotFound, HuashuError, StorageError
 from app.storage.database import make_engine, mask_url, parse_url
@@ -39,11 +40,15 @@ from app.storage.writer import MAX_BATCH, GroupCommitWriter
 T = TypeVar("T")
 READ_POOL_SIZE = 4
 
-conversations = cast(Table, ConversationRecord.__table__)
-messages_t = cast(Table, MessageRecord.__table__)
-demo_orders = cast(Table, DemoOrderRecord.__table__)
+# Core tables (not the ORM): the writer runs plain INSERT/UPDATE statements in batches.
+conversations: Table = SQLModel.metadata.tables[ConversationRecord.__tablename__]
+messages_t: Table = SQLModel.metadata.tables[MessageRecord.__tablename__]
+demo_orders: Table = SQLModel.metadata.tables[DemoOrderRecord.__tablename__]
 
-_MESSAGE_COLUMNS = [c for c in messages_t.c if c.name not in ("id",)]
+# Everything but the surrogate `id`, which never leaves the database.
+_MESSAGE_COLUMNS = [c for c in messages_t.c if c.name != "id"]
+_MESSAGE_FIELDS = [c.name for c in _MESSAGE_COLUMNS]
+_CONVERSATION_FIELDS = [c.name for c in conversations.c]
 
 
 def _translate(exc: BaseException, what: str) -> BaseException:
@@ -80,7 +85,7 @@ def _message(row: Row[Any], duplicate: bool = False) -> StoredMessage:
 
 def _conversation(row: Row[Any]) -> StoredConversation:
     m = row._mapping
-    return StoredConversation(**{name: m[name] for name in conversations.c.keys()})
+    return StoredConversation(**{name: m[name] for name in _CONVERSATION_FIELDS})
 
 
 class SqlTranscriptStore:
@@ -217,7 +222,12 @@ class SqlTranscriptStore:
     ) -> list[StoredMessage]:
         # Validate and copy on the caller's side: a bad message fails before it is queued.
         prepared = [
-            (m, json_copy(m.suggestions, "suggestions"), json_copy(m.events, "events"), as_utc(m.created_at, "created_at"))
+            (
+                m,
+                json_copy(m.suggestions, "suggestions"),
+                json_copy(m.events, "events"),
+                as_utc(m.created_at, "created_at"),
+            )
             for m in messages
         ]
         snap_values: dict[str, Any] | None = None
@@ -266,7 +276,7 @@ class SqlTranscriptStore:
                     created_at=created_at,
                     stored_at=now,
                 )
-                row = {name: getattr(stored, name) for name in messages_t.c.keys() if name != "id"}
+                row = {name: getattr(stored, name) for name in _MESSAGE_FIELDS}
                 conn.execute(insert(messages_t).values(**row))
                 result.append(stored)
             if snap_values is not None and (not prepared or any(not m.duplicate for m in result)):
@@ -300,7 +310,10 @@ class SqlTranscriptStore:
 
     @staticmethod
     def _require(conn: Connection, conversation_id: str) -> None:
-        if conn.execute(select(conversations.c.id).where(conversations.c.id == conversation_id)).first() is None:
+        if (
+            conn.execute(select(conversations.c.id).where(conversations.c.id == conversation_id)).first()
+            is None
+        ):
             raise ConversationNotFound(conversation_id)
 
     async def get_conversation(self, conversation_id: str) -> StoredConversation:
@@ -364,7 +377,9 @@ class SqlTranscriptStore:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                total = conn.execute(select(func.count()).select_from(conversations).where(*conditions)).scalar()
+                total = conn.execute(
+                    select(func.count()).select_from(conversations).where(*conditions)
+                ).scalar()
                 rows = conn.execute(
                     select(conversations)
                     .where(*conditions)

@@ -48,7 +48,9 @@ _STOP = object()  # queued by stop(); everything queued before it is still writt
 class GroupCommitWriter:
     """Owns the writer thread for one engine."""
 
-    def __init__(self, engine: Engine, *, stats: StoreStats, translate: Translate, max_batch: int = MAX_BATCH):
+    def __init__(
+        self, engine: Engine, *, stats: StoreStats, translate: Translate, max_batch: int = MAX_BATCH
+    ):
         self._engine = engine
         self._stats = stats
         self._translate = translate

@@ -33,9 +33,19 @@ async def test_created_conversation_reads_back(
     got = await store.get_conversation(conv.id)
 
     assert (got.id, got.flow, got.flow_version, got.channel, got.mode, got.state) == (
-        conv.id, "parcel", "1", "phone", "bot", "start",
+        conv.id,
+        "parcel",
+        "1",
+        "phone",
+        "bot",
+        "start",
     )
-    assert (got.slots, got.counters, got.customer, got.agent) == ({}, {"turns": 0}, {"name": "王女士"}, "agent-7")
+    assert (got.slots, got.counters, got.customer, got.agent) == (
+        {},
+        {"turns": 0},
+        {"name": "王女士"},
+        "agent-7",
+    )
     assert got.token_hash == conv.token_hash
     assert got.created_at == got.updated_at == t0
     assert got.ended_at is None
@@ -63,7 +73,9 @@ async def test_append_assigns_consecutive_seqs_in_order(
     assert not any(m.duplicate for m in first + second)
 
 
-async def test_seqs_are_per_conversation(store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg) -> None:
+async def test_seqs_are_per_conversation(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
     a, b = new_conversation(), new_conversation()
     await store.create_conversation(a)
     await store.create_conversation(b)
@@ -89,8 +101,12 @@ async def test_stored_message_keeps_every_field(
     conv = new_conversation()
     await store.create_conversation(conv)
     sent = new_message(
-        role="bot", state_before="start", state_after="ask_order", intent="where_is_parcel",
-        phrase_id="parcel.ask_order.1", suggestions=[{"phrase_id": "p1", "text": "请提供订单号"}],
+        role="bot",
+        state_before="start",
+        state_after="ask_order",
+        intent="where_is_parcel",
+        phrase_id="parcel.ask_order.1",
+        suggestions=[{"phrase_id": "p1", "text": "请提供订单号"}],
         client_message_id="c-1",
     )
 
@@ -98,8 +114,18 @@ async def test_stored_message_keeps_every_field(
     [read] = await store.messages(conv.id)
 
     assert read == stored
-    for name in ("role", "text", "state_before", "state_after", "intent", "phrase_id", "suggestions",
-                 "client_message_id", "events", "created_at"):
+    for name in (
+        "role",
+        "text",
+        "state_before",
+        "state_after",
+        "intent",
+        "phrase_id",
+        "suggestions",
+        "client_message_id",
+        "events",
+        "created_at",
+    ):
         assert getattr(read, name) == getattr(sent, name), name
     assert read.conversation_id == conv.id
     assert read.stored_at.tzinfo is not None
@@ -173,7 +199,28 @@ async def test_concurrent_burst_with_duplicate_ids_stores_one_row_per_id(
     assert all(r.seq == by_id[r.client_message_id] for [r] in results)
 
 
-async def test_find_message_by_client_id(store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg) -> None:
+async def test_events_fold_back_in_the_order_they_were_appended(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    appended: list[dict[str, object]] = []
+    for turn in range(4):
+        batch = [
+            new_message(events=[{"type": "CustomerSaid", "n": turn}]),
+            new_message(role="bot", events=[{"type": "StateEntered", "n": turn}, {"type": "BotSaid", "n": turn}]),
+        ]
+        appended += [e for m in batch for e in m.events]
+        await store.append(conv.id, batch)
+
+    replayed = [e for m in await store.messages(conv.id) for e in m.events]
+
+    assert replayed == appended
+
+
+async def test_find_message_by_client_id(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
     conv = new_conversation()
     await store.create_conversation(conv)
     await store.append(conv.id, [new_message(), new_message(client_message_id="c-9", text="要退货")])
@@ -190,14 +237,24 @@ async def test_snapshot_updates_the_conversation_with_the_messages(
     conv = new_conversation()
     await store.create_conversation(conv)
     ended = datetime(2024, 6, 1, 18, 30, tzinfo=timezone(timedelta(hours=8)))
-    snap = snapshot(state="handoff", slots={"order_id": "SF123"}, counters={"turns": 2}, mode="human",
-                    agent="小李", ended_at=ended)
+    snap = snapshot(
+        state="handoff",
+        slots={"order_id": "SF123"},
+        counters={"turns": 2},
+        mode="human",
+        agent="小李",
+        ended_at=ended,
+    )
 
     await store.append(conv.id, [new_message()], snap)
 
     got = await store.get_conversation(conv.id)
     assert (got.state, got.slots, got.counters, got.mode, got.agent) == (
-        "handoff", {"order_id": "SF123"}, {"turns": 2}, "human", "小李",
+        "handoff",
+        {"order_id": "SF123"},
+        {"turns": 2},
+        "human",
+        "小李",
     )
     assert got.ended_at == ended and got.ended_at.tzinfo == UTC
     assert got.updated_at > got.created_at
@@ -220,7 +277,9 @@ async def test_replayed_append_does_not_roll_the_conversation_back(
     await store.append(conv.id, [new_message(client_message_id="c-1")], snapshot(state="ask_order"))
     await store.append(conv.id, [new_message(client_message_id="c-2")], snapshot(state="confirm"))
 
-    [replayed] = await store.append(conv.id, [new_message(client_message_id="c-1")], snapshot(state="ask_order"))
+    [replayed] = await store.append(
+        conv.id, [new_message(client_message_id="c-1")], snapshot(state="ask_order")
+    )
 
     assert replayed.duplicate
     assert (await store.get_conversation(conv.id)).state == "confirm"
@@ -255,7 +314,12 @@ async def test_unknown_conversation_raises_not_found(store: TranscriptStore, new
 async def test_json_round_trip_keeps_chinese_text_and_nesting(
     store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg, snapshot: Snap
 ) -> None:
-    slots = {"地址": "上海市浦东新区", "items": [{"名称": "茶叶", "数量": 2, "价格": 19.5}], "ok": True, "none": None}
+    slots = {
+        "地址": "上海市浦东新区",
+        "items": [{"名称": "茶叶", "数量": 2, "价格": 19.5}],
+        "ok": True,
+        "none": None,
+    }
     events = [
         {"type": "CustomerSaid", "text": "我要投诉😡", "at": "2024-06-01T09:00:00+00:00"},
         {"type": "SlotSet", "name": "地址", "value": slots["地址"]},
@@ -280,7 +344,9 @@ async def test_tuples_come_back_as_lists_like_json(
     assert (await store.get_conversation(conv.id)).slots == {"pair": [1, 2]}
 
 
-async def test_datetimes_come_back_in_utc(store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg) -> None:
+async def test_datetimes_come_back_in_utc(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
     beijing = timezone(timedelta(hours=8))
     conv = new_conversation(created_at=datetime(2024, 6, 1, 17, 0, tzinfo=beijing))
     await store.create_conversation(conv)
@@ -292,7 +358,9 @@ async def test_datetimes_come_back_in_utc(store: TranscriptStore, new_conversati
     assert m.created_at == datetime(2024, 6, 1, 9, 0, 1, 250, tzinfo=UTC) and m.created_at.tzinfo == UTC
 
 
-async def test_returned_objects_are_copies(store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg) -> None:
+async def test_returned_objects_are_copies(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
     conv = new_conversation(slots={"a": 1})
     await store.create_conversation(conv)
     await store.append(conv.id, [new_message(events=[{"type": "X"}])])
@@ -304,7 +372,9 @@ async def test_returned_objects_are_copies(store: TranscriptStore, new_conversat
     assert (await store.messages(conv.id))[0].events == [{"type": "X"}]
 
 
-async def _create_listing(store: TranscriptStore, new_conversation: NewConv, t0: datetime) -> list[NewConversation]:
+async def _create_listing(
+    store: TranscriptStore, new_conversation: NewConv, t0: datetime
+) -> list[NewConversation]:
     convs = [
         new_conversation(
             id=f"conv-{i:02d}",
@@ -350,7 +420,9 @@ async def test_list_filters_by_state_flow_and_time_window(
     assert await store.list_conversations(flow="nothing") == ([], 0)
 
 
-async def test_list_ties_on_created_at_are_ordered_by_id(store: TranscriptStore, new_conversation: NewConv) -> None:
+async def test_list_ties_on_created_at_are_ordered_by_id(
+    store: TranscriptStore, new_conversation: NewConv
+) -> None:
     for cid in ("b", "a", "c"):
         await store.create_conversation(new_conversation(id=cid))
     page, _ = await store.list_conversations()
@@ -363,8 +435,14 @@ async def test_list_refuses_negative_paging(store: TranscriptStore) -> None:
 
 
 async def test_demo_orders_upsert_and_fetch(store: TranscriptStore) -> None:
-    order = {"order_id": "SF1001", "status": "运输中", "carrier": "顺丰", "tracking_no": "SF1234567890",
-             "eta": "2024-06-03", "product": "龙井茶"}
+    order = {
+        "order_id": "SF1001",
+        "status": "运输中",
+        "carrier": "顺丰",
+        "tracking_no": "SF1234567890",
+        "eta": "2024-06-03",
+        "product": "龙井茶",
+    }
     await store.upsert_demo_orders([order, {**order, "order_id": "SF1002"}])
     await store.upsert_demo_orders([{**order, "status": "已签收"}])
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
-from app.storage.tables import SQLModel
+import app.storage.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 target_metadata = SQLModel.metadata
 
@@ -17,7 +18,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if not isinstance(connection, Connection):
-        raise RuntimeError("run migrations through app.storage.migrate, which provides the connection")
+        raise TypeError("run migrations through app.storage.migrate, which provides the connection")
     # render_as_batch: SQLite can only ALTER by copying the table; batch mode does that for us.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():

@@ -67,7 +67,9 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
         # NULL client ids are distinct from each other on both backends, so many are allowed.
-        sa.UniqueConstraint("conversation_id", "client_message_id", name="uq_messages_conversation_client_id"),
+        sa.UniqueConstraint(
+            "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
+        ),
     )
 
     op.create_table(

@@ -1,0 +1,1 @@
+"""The service edge: wire messages, WebSocket endpoints, REST routes, auth and the event hub."""

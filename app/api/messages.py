@@ -1,0 +1,435 @@
+"""Wire messages: every WebSocket frame a client sends or the server answers with.
+
+These pydantic models are the single source of the protocol. Each carries its JSON example
+(`json_schema_extra["examples"]`); `tests/api/test_protocol_doc.py` checks that every example
+validates against its model and appears in docs/protocol.md, and that every error code and
+close code is documented there. `python -m app.api.messages` prints the frame reference.
+
+Client frames are discriminated unions on `type` (`ChatClientFrame`, `AssistClientFrame`);
+server frames are encoded with `encode`, which leaves out the optional fields that are unset.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, ClassVar, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+# A client's own message id: safe to log and to use as a key; `#` and `:` stay free for the
+# ids the server derives from it (bot rows of a turn, agent messages), so they never collide.
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+Text = Annotated[str, StringConstraints(min_length=1)]  # the length limit is a setting, checked at the edge
+SlotName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+WireMode = Literal["bot", "human"]  # engine mode "assist" is "human" on the wire: a person answers
+Channel = Literal["online", "phone", "email"]
+Role = Literal["customer", "agent", "bot", "system"]
+
+# code → when it is sent. Recoverable unless listed in FATAL_ERRORS.
+ERROR_CODES: Final[dict[str, str]] = {
+    "bad_json": "the frame is not a JSON object, or is a binary frame",
+    "unknown_type": "`type` is missing or names no frame this endpoint accepts",
+    "invalid_field": "a field is missing, has the wrong type, or is out of range (the message names it)",
+    "not_started": "`message` before `start` or `resume` on this connection",
+    "already_started": "`start` or `resume` on a connection that already has its conversation",
+    "not_found": "no conversation with that id",
+    "unauthorized": "wrong or missing customer token, agent token or ticket",
+    "rate_limited": "too many frames on this connection; wait, then resend with the same `id`",
+    "unknown_state": "`goto` names a state the conversation's flow does not have",
+    "engine_error": "the script could not handle the message; it is stored and acked, the bot stays silent",
+    "unavailable": "the database failed; the message was NOT stored: resend it with the same `id`",
+    "too_large": "the frame is larger than the limit; the connection closes with 1009",
+    "internal_error": "an unexpected server error; the frame was not processed",
+}
+FATAL_ERRORS: Final = frozenset({"too_large"})  # and `unauthorized` on the agent endpoint
+
+# WebSocket close codes the server uses (RFC 6455).
+CLOSE_CODES: Final[dict[int, str]] = {
+    1000: "normal closure",
+    1001: "the server is shutting down; reconnect and `resume`",
+    1008: "agent endpoint: missing or wrong credentials or ticket (after an `unauthorized` error frame)",
+    1009: "a frame was larger than HUASHU_MAX_FRAME_BYTES",
+    1011: "unexpected server error",
+}
+
+
+class Frame(BaseModel):
+    """Base of every frame: strict (unknown fields are refused), immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+    omit_if_none: ClassVar[frozenset[str]] = frozenset()
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": list(examples)})
+
+
+# ================================================================ customer → server (/ws/chat)
+
+
+class StartFrame(Frame):
+    """Start a new conversation. `mode: "human"` means a person answers and the engine only suggests."""
+
+    model_config = _examples(
+        {"type": "start", "flow": "default", "mode": "bot", "channel": "online", "customer": {"name": "王女士"}}
+    )
+    type: Literal["start"] = "start"
+    flow: Name | None = None
+    mode: WireMode = "bot"
+    channel: Channel = "online"
+    customer: dict[str, Any] | None = None
+
+
+class ResumeFrame(Frame):
+    """Re-attach to a conversation after a reconnect; everything after `last_seq` comes back as `history`."""
+
+    model_config = _examples(
+        {"type": "resume", "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "token": "q0Wm…", "last_seq": 3}
+    )
+    type: Literal["resume"] = "resume"
+    conversation_id: Name
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    last_seq: Annotated[int, Field(ge=0)] = 0
+
+
+class MessageFrame(Frame):
+    """A customer message. `id` is the client's own id: a resend with the same id is never stored twice."""
+
+    model_config = _examples({"type": "message", "id": "c-7", "text": "我的快递到哪了,订单号202611180001"})
+    type: Literal["message"] = "message"
+    id: ClientId
+    text: Text
+
+
+class PingFrame(Frame):
+    """Keep-alive from either kind of client; answered with `pong`."""
+
+    model_config = _examples({"type": "ping"})
+    type: Literal["ping"] = "ping"
+
+
+# ================================================================ agent → server (/ws/assist/{id})
+
+
+class AgentMessageFrame(Frame):
+    """The agent says something to the customer; `phrase_id` names the suggestion used, if any.
+
+    On a conversation the bot is answering, this takes it over first (as `takeover` would).
+    """
+
+    model_config = _examples(
+        {"type": "message", "id": "a-1", "text": "您的订单已到北京顺义分拣中心,预计11月24日送达。", "phrase_id": "answer.order_status.shipping"}
+    )
+    type: Literal["message"] = "message"
+    text: Text
+    phrase_id: Name | None = None
+    id: ClientId | None = None
+
+
+class SetSlotFrame(Frame):
+    """Fill or correct a slot (e.g. the order number the customer gave by phone)."""
+
+    model_config = _examples({"type": "set_slot", "name": "order_id", "value": "202611180001"})
+    type: Literal["set_slot"] = "set_slot"
+    name: SlotName
+    value: Annotated[str, StringConstraints(max_length=512)]
+
+
+class GotoFrame(Frame):
+    """Move the script to a state by hand (in bot mode the bot then says that state's line)."""
+
+    model_config = _examples({"type": "goto", "state": "promise"})
+    type: Literal["goto"] = "goto"
+    state: Name
+
+
+class TakeoverFrame(Frame):
+    """Switch the conversation to human mode: the bot stops answering, the agent answers."""
+
+    model_config = _examples({"type": "takeover"})
+    type: Literal["takeover"] = "takeover"
+
+
+class ReleaseFrame(Frame):
+    """Hand the conversation back to the bot."""
+
+    model_config = _examples({"type": "release"})
+    type: Literal["release"] = "release"
+
+
+ChatClientFrame = Annotated[StartFrame | ResumeFrame | MessageFrame | PingFrame, Field(discriminator="type")]
+AssistClientFrame = Annotated[
+    AgentMessageFrame | SetSlotFrame | GotoFrame | TakeoverFrame | ReleaseFrame | PingFrame,
+    Field(discriminator="type"),
+]
+CHAT_CLIENT: Final = TypeAdapter[ChatClientFrame](ChatClientFrame)
+ASSIST_CLIENT: Final = TypeAdapter[AssistClientFrame](AssistClientFrame)
+CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "ping"})
+ASSIST_CLIENT_TYPES: Final = frozenset({"message", "set_slot", "goto", "takeover", "release", "ping"})
+
+
+# ================================================================ server → clients
+
+
+class StartedFrame(Frame):
+    """Answer to `start` and `resume`. Keep `token`: it is the only way back into this conversation."""
+
+    model_config = _examples(
+        {
+            "type": "started",
+            "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4",
+            "token": "q0Wm3…",
+            "flow": "default",
+            "flow_version": "2026.11.1",
+            "state": "listen",
+            "mode": "bot",
+        }
+    )
+    type: Literal["started"] = "started"
+    conversation_id: str
+    token: str
+    flow: str
+    flow_version: str
+    state: str
+    mode: WireMode
+
+
+class HistoryMessage(BaseModel):
+    """One stored message as clients see it (in `history` and `snapshot`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seq: int
+    role: Role
+    text: str
+    ts: str  # ISO 8601, UTC
+    state: str  # the script's state after this message
+    id: str | None = None  # the client's id (customer messages)
+    phrase_id: str | None = None
+    intent: str | None = None
+
+
+class HistoryFrame(Frame):
+    """After `resume`: every customer, bot and agent message with `seq > last_seq`, in order."""
+
+    model_config = _examples(
+        {
+            "type": "history",
+            "messages": [
+                {"seq": 4, "role": "customer", "text": "我的快递到哪了", "ts": "2026-11-22T10:00:03+00:00",
+                 "state": "ask_order_id", "id": "c-2", "intent": "order_status"},
+                {"seq": 5, "role": "bot", "text": "麻烦您提供一下订单号,我马上为您查询。", "ts": "2026-11-22T10:00:03+00:00",
+                 "state": "ask_order_id", "phrase_id": "clarify.ask_order_id"},
+            ],
+        }
+    )
+    type: Literal["history"] = "history"
+    messages: list[HistoryMessage]
+
+
+class AckFrame(Frame):
+    """The message is durably stored as `seq`. A resend with the same `id` gets this same ack."""
+
+    model_config = _examples({"type": "ack", "id": "c-7", "seq": 6})
+    type: Literal["ack"] = "ack"
+    id: str | None
+    seq: int
+
+
+class ReplyFrame(Frame):
+    """A line the bot says (bot mode); `intent` is what it understood of the customer's message."""
+
+    model_config = _examples(
+        {"type": "reply", "seq": 8, "text": "您的订单(202611180001)目前运输中,已到达北京顺义分拣中心,由顺丰速运承运…",
+         "phrase_id": "answer.order_status.shipping", "state": "close_check", "intent": "order_status"}
+    )
+    type: Literal["reply"] = "reply"
+    seq: int
+    text: str
+    phrase_id: str
+    state: str
+    intent: str | None
+
+
+class AgentMessageOutFrame(Frame):
+    """A human agent's message. Customers get `seq` and `text`; agents also see who and which phrase."""
+
+    model_config = _examples(
+        {"type": "agent_message", "seq": 12, "text": "您好,我是客服小王,马上为您处理。"},
+        {"type": "agent_message", "seq": 12, "text": "您好,我是客服小王,马上为您处理。", "agent": "alice",
+         "phrase_id": "greeting.online.default"},
+    )
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"agent", "phrase_id"})
+    type: Literal["agent_message"] = "agent_message"
+    seq: int
+    text: str
+    agent: str | None = None
+    phrase_id: str | None = None
+
+
+class StatusFrame(Frame):
+    """Who answers now: sent on takeover/release, on hand-off (`awaiting_agent`), on `goto`/`set_slot`.
+
+    Agents also get `slots` and the `agent` who made the change.
+    """
+
+    model_config = _examples(
+        {"type": "status", "state": "handoff", "mode": "bot", "awaiting_agent": True, "ended": False},
+        {"type": "status", "state": "listen", "mode": "human", "awaiting_agent": False, "ended": False,
+         "slots": {"order_id": "202611180001"}, "agent": "alice"},
+    )
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"slots", "agent"})
+    type: Literal["status"] = "status"
+    state: str
+    mode: WireMode
+    awaiting_agent: bool
+    ended: bool
+    slots: dict[str, str] | None = None
+    agent: str | None = None
+
+
+class ErrorFrame(Frame):
+    """Every problem; `ref` is the `id` of the message concerned, when there is one."""
+
+    model_config = _examples(
+        {"type": "error", "code": "invalid_field", "message": "text: String should have at least 1 character",
+         "ref": "c-8"},
+        {"type": "error", "code": "bad_json", "message": "invalid JSON: Expecting value (column 1)"},
+    )
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"ref"})
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    ref: str | None = None
+
+
+class PongFrame(Frame):
+    """Answer to `ping`."""
+
+    model_config = _examples({"type": "pong"})
+    type: Literal["pong"] = "pong"
+
+
+class SnapshotFrame(Frame):
+    """First frame on the agent endpoint: where the conversation is and everything said so far."""
+
+    model_config = _examples(
+        {
+            "type": "snapshot",
+            "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4",
+            "flow": "default",
+            "mode": "human",
+            "state": "greeting",
+            "slots": {"agent_name": "小华"},
+            "awaiting_agent": False,
+            "ended": False,
+            "messages": [],
+        }
+    )
+    type: Literal["snapshot"] = "snapshot"
+    conversation_id: str
+    flow: str
+    mode: WireMode
+    state: str
+    slots: dict[str, str]
+    awaiting_agent: bool
+    ended: bool
+    messages: list[HistoryMessage]
+
+
+class CustomerMessageFrame(Frame):
+    """To agents: the customer said something (stored as `seq`)."""
+
+    model_config = _examples(
+        {"type": "customer_message", "seq": 3, "text": "我的快递到哪了", "id": "c-2", "intent": "order_status"}
+    )
+    type: Literal["customer_message"] = "customer_message"
+    seq: int
+    text: str
+    id: str | None
+    intent: str | None
+
+
+class SuggestionItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    phrase_id: str
+    text: str
+    score: float
+    missing_slots: list[str]
+    stage: str
+    reason: str
+
+
+class SuggestionsFrame(Frame):
+    """To agents: the phrasings that fit now, best first; `missing_slots` still show as `{name}`."""
+
+    model_config = _examples(
+        {
+            "type": "suggestions",
+            "state": "ask_order_id",
+            "intent": "order_status",
+            "items": [
+                {"phrase_id": "clarify.ask_order_id", "text": "麻烦您提供一下订单号,我马上为您查询。", "score": 0.62,
+                 "missing_slots": [], "stage": "clarify", "reason": "stage clarify"}
+            ],
+        }
+    )
+    type: Literal["suggestions"] = "suggestions"
+    state: str
+    intent: str | None
+    items: list[SuggestionItem]
+
+
+CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
+    ("/ws/chat", StartFrame),
+    ("/ws/chat", ResumeFrame),
+    ("/ws/chat", MessageFrame),
+    ("/ws/chat and /ws/assist", PingFrame),
+    ("/ws/assist", AgentMessageFrame),
+    ("/ws/assist", SetSlotFrame),
+    ("/ws/assist", GotoFrame),
+    ("/ws/assist", TakeoverFrame),
+    ("/ws/assist", ReleaseFrame),
+)
+SERVER_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
+    ("customer", StartedFrame),
+    ("customer", HistoryFrame),
+    ("customer and agent", AckFrame),
+    ("customer and agent", ReplyFrame),
+    ("customer and agent", AgentMessageOutFrame),
+    ("customer and agent", StatusFrame),
+    ("customer and agent", ErrorFrame),
+    ("customer and agent", PongFrame),
+    ("agent", SnapshotFrame),
+    ("agent", CustomerMessageFrame),
+    ("agent", SuggestionsFrame),
+)
+
+
+def encode(frame: Frame) -> str:
+    """The frame as JSON text; fields in `omit_if_none` are left out when None."""
+    exclude = {name for name in frame.omit_if_none if getattr(frame, name) is None}
+    return frame.model_dump_json(exclude=exclude or None)
+
+
+def examples(model: type[BaseModel]) -> list[dict[str, Any]]:
+    extra = model.model_config.get("json_schema_extra")
+    return list(extra.get("examples", [])) if isinstance(extra, dict) else []  # type: ignore[arg-type]
+
+
+def reference() -> str:
+    """The frame reference in Markdown (the source of the frame sections of docs/protocol.md)."""
+    out: list[str] = []
+    for title, frames in (("Client frames", CLIENT_FRAMES), ("Server frames", SERVER_FRAMES)):
+        out.append(f"## {title}\n")
+        for where, model in frames:
+            name = model.model_fields["type"].default
+            out.append(f"### `{name}` ({where})\n\n{(model.__doc__ or '').strip()}\n")
+            for example in examples(model):
+                out.append("```json\n" + json.dumps(example, ensure_ascii=False) + "\n```\n")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(reference())

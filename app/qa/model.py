@@ -1,0 +1,198 @@
+"""The QA records: per-turn tags, findings and the assessment of one transcript, with their JSON shape.
+
+The JSON field names (`id`, `score`, `findings`, `rule`, `turn`, …) are a public contract (issue 4):
+extend, never rename.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+AGENT_ROLES: Final = frozenset({"agent", "bot"})
+_EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTag:
+    """One replayed turn: what the NLU understood (customer) or which stage it fulfils (agent, bot),
+    and where the script stood before and after it.
+
+    `context` is the conversation's slots after the turn (topic, issue, order_id, …); read-only.
+    """
+
+    index: int
+    role: str
+    text: str
+    ts: datetime | None
+    state_before: str
+    state: str
+    expected: str | None = None  # the stage the script expected before an agent turn
+    intent: str | None = None
+    confidence: float | None = None
+    emotion: str | None = None
+    emotion_score: float | None = None
+    confirmation: str | None = None
+    slots: Mapping[str, str] = _EMPTY
+    stage: str | None = None
+    stages: tuple[str, ...] = ()
+    phrase_id: str | None = None
+    context: Mapping[str, str] = _EMPTY
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in AGENT_ROLES
+
+    @property
+    def topic(self) -> str | None:
+        return self.context.get("topic")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"turn": self.index, "role": self.role, "text": self.text}
+        if self.ts is not None:
+            data["ts"] = self.ts.isoformat()
+        if self.is_agent:
+            data.update(stage=self.stage, stages=list(self.stages), phrase_id=self.phrase_id, expected=self.expected)
+        else:
+            data.update(
+                intent=self.intent,
+                confidence=_round(self.confidence),
+                emotion=self.emotion,
+                emotion_score=_round(self.emotion_score),
+                confirmation=self.confirmation,
+                slots=dict(self.slots),
+            )
+        data.update(state_before=self.state_before, state=self.state, topic=self.topic)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A transcript run through the engine: its turns, tagged, in order."""
+
+    id: str
+    channel: str
+    agent: str | None
+    flow: str
+    turns: tuple[TurnTag, ...]
+
+    @property
+    def agent_turns(self) -> tuple[TurnTag, ...]:
+        return tuple(t for t in self.turns if t.is_agent)
+
+    def customer_before(self, index: int) -> TurnTag | None:
+        """The last customer turn before turn `index`."""
+        for turn in reversed(self.turns[:index]):
+            if turn.role == "customer":
+                return turn
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a finding points at: a span `text[start:end]` of the turn's text, or a quote without offsets."""
+
+    text: str
+    start: int | None = None
+    end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """The standard phrasing that fits this point of the script (`id` is a phrase or forbidden-wording id)."""
+
+    id: str | None
+    text: str
+    stage: str | None = None
+    missing_slots: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "stage": self.stage, "missing_slots": list(self.missing_slots)}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    turn: int
+    severity: str
+    message: str
+    evidence: Evidence
+    recommendation: Recommendation | None = None
+    points: float = 0.0  # deducted by this finding before the rule's `max_deduction` cap
+    fatal: bool = False
+    source: str = ""  # the seed passage the rule comes from
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "turn": self.turn,
+            "severity": self.severity,
+            "message": self.message,
+            "evidence": self.evidence.to_dict(),
+            "recommendation": self.recommendation.to_dict() if self.recommendation else None,
+            "points": self.points,
+            "fatal": self.fatal,
+            "source": self.source,
+            "details": dict(self.details),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The QA result of one transcript: one JSON object per transcript in `huashu qa replay --format json`.
+
+    A transcript the engine could not replay has `error` set, `score` None and no findings.
+    """
+
+    id: str
+    channel: str
+    agent: str | None
+    flow: str | None
+    score: float | None
+    findings: tuple[Finding, ...] = ()
+    turns: tuple[TurnTag, ...] = ()
+    fatal: bool = False
+    error: str | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)  # content and rules digests
+    source: str | None = None  # the file (and line) it came from
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "channel": self.channel,
+            "agent": self.agent,
+            "flow": self.flow,
+            "score": self.score,
+            "fatal": self.fatal,
+            "findings": [f.to_dict() for f in self.findings],
+            "turns": [t.to_dict() for t in self.turns],
+            "versions": dict(self.versions),
+        }
+        if self.source is not None:
+            data["source"] = self.source
+        if self.error is not None:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An input line that was skipped (bad JSON, missing field, bad TSV row), with where it came from."""
+
+    source: str
+    line: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.message, "source": self.source, "line": self.line}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
