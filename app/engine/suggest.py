@@ -17,6 +17,9 @@ _KEYWORD_BONUS = 1.5
 _PERSONAL_BONUS = 0.75  # a phrasing about this customer's own data beats a general one
 _MISSING_PENALTY = 3.0
 _PREFERENCE_BONUS = 0.5
+# Always filled by the engine (the customer's own words, the topic, the speaker's name), so they say
+# nothing about whether a phrasing fits this customer's data.
+_CONVERSATIONAL_SLOTS = frozenset({"issue", "topic", "agent_name", "customer_name"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ class Suggestion:
 class Suggester:
     def __init__(self, content: Content) -> None:
         self._facts = dict(content.facts)
-        self._fact_names = frozenset(content.facts)
+        self._not_personal = frozenset(content.facts) | _CONVERSATIONAL_SLOTS
         by_stage: dict[str, list[Phrase]] = {}
         for phrase in content.phrases.values():
             by_stage.setdefault(phrase.stage, []).append(phrase)
@@ -85,7 +88,7 @@ class Suggester:
             if hits:
                 raw += _KEYWORD_BONUS * min(len(hits), 3)
                 reasons.append("keywords " + "、".join(hits[:3]))
-            personal = [p for p in phrase.placeholders if p not in self._fact_names and slots.get(p)]
+            personal = [p for p in phrase.placeholders if p not in self._not_personal and slots.get(p)]
             raw += _PERSONAL_BONUS * len(personal)
             if only:
                 raw += _PREFERENCE_BONUS * (len(only) - order) / len(only)

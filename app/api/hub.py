@@ -1,0 +1,176 @@
+"""Fan-out of a conversation's frames to every socket connected to it, here or on other workers.
+
+`Hub` delivers in-process. `RedisHub` also publishes each batch on one Redis pub/sub channel
+and delivers what other workers publish, so a customer on worker A and an agent on worker B see
+each other. Each batch carries the conversation's last stored `seq`, which is also how other
+workers learn that their cached copy of the conversation is stale (`on_remote_change`).
+
+One channel for all conversations keeps the bus simple (one SUBSCRIBE per worker, ordered per
+publisher); every worker sees every batch, which is fine for the tens of workers this targets.
+Publishing is best effort: the frames are already durable, and a client that missed one gets
+it back with `resume`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+log = logging.getLogger(__name__)
+
+Audience = Literal["customer", "agent", "all"]
+RECONNECT_DELAY_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One encoded frame for the sockets of a conversation.
+
+    `only`: just this connection (an ack to its sender); `skip`: everyone but this connection
+    (the sender already has an ack); `seq`: the stored message the frame shows, if any.
+    """
+
+    audience: Audience
+    text: str
+    seq: int | None = None
+    only: str | None = None
+    skip: str | None = None
+
+
+class Subscriber(Protocol):
+    id: str
+    audience: Literal["customer", "agent"]
+
+    def deliver(self, delivery: Delivery) -> None:
+        """Queue the frame for sending; must not block."""
+
+
+RemoteChange = Callable[[str | None, int], None]  # conversation id (None: all), last seq
+
+
+class Hub:
+    """In-process fan-out (one worker)."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscriber]] = {}
+        self.on_remote_change: RemoteChange | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def subscribe(self, conversation_id: str, subscriber: Subscriber) -> None:
+        self._subscribers.setdefault(conversation_id, set()).add(subscriber)
+
+    def unsubscribe(self, conversation_id: str, subscriber: Subscriber) -> None:
+        subscribers = self._subscribers.get(conversation_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._subscribers[conversation_id]
+
+    def watched(self, conversation_id: str) -> bool:
+        """Could an agent be looking at this conversation (so suggestions are worth computing)?"""
+        return any(s.audience == "agent" for s in self._subscribers.get(conversation_id, ()))
+
+    async def publish(self, conversation_id: str, deliveries: Sequence[Delivery], last_seq: int) -> None:
+        self.dispatch(conversation_id, deliveries)
+
+    def dispatch(self, conversation_id: str, deliveries: Sequence[Delivery]) -> None:
+        for subscriber in tuple(self._subscribers.get(conversation_id, ())):
+            for delivery in deliveries:
+                if delivery.only is not None and delivery.only != subscriber.id:
+                    continue
+                if delivery.skip is not None and delivery.skip == subscriber.id:
+                    continue
+                if delivery.audience in ("all", subscriber.audience):
+                    subscriber.deliver(delivery)
+
+
+class RedisHub(Hub):
+    """In-process fan-out plus a Redis pub/sub bus between workers."""
+
+    def __init__(self, client: Any, *, channel: str) -> None:
+        super().__init__()
+        self._client = client
+        self._channel = channel
+        self.worker_id = uuid.uuid4().hex
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._client.ping()  # fail at start-up, not on the first message
+        self._listener = asyncio.create_task(self._listen(), name="huashu-redis-bus")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except asyncio.CancelledError:
+                pass
+
+    def watched(self, conversation_id: str) -> bool:
+        return True  # an agent may be connected to another worker
+
+    async def publish(self, conversation_id: str, deliveries: Sequence[Delivery], last_seq: int) -> None:
+        self.dispatch(conversation_id, deliveries)
+        remote = [[d.audience, d.text, d.seq, d.skip] for d in deliveries if d.only is None]
+        payload = json.dumps({"w": self.worker_id, "c": conversation_id, "s": last_seq, "d": remote})
+        try:
+            await self._client.publish(self._channel, payload)
+        except Exception as exc:  # noqa: BLE001 - the bus is best effort; the store has everything
+            log.warning("redis publish failed for conversation %s: %s", conversation_id, exc)
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                if attempt:
+                    # We may have missed invalidations while disconnected: distrust every cached copy.
+                    self._remote_change(None, 0)
+                attempt = 0
+                self._ready.set()
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is not None and message.get("type") == "message":
+                        self._receive(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the bus alive across Redis restarts
+                delay = RECONNECT_DELAY_S[min(attempt, len(RECONNECT_DELAY_S) - 1)]
+                attempt += 1
+                log.warning("redis bus disconnected (%s); reconnecting in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:  # noqa: BLE001 - already broken
+                    pass
+
+    def _receive(self, data: bytes | str) -> None:
+        try:
+            batch = json.loads(data)
+            if batch["w"] == self.worker_id:
+                return
+            conversation_id = str(batch["c"])
+            self._remote_change(conversation_id, int(batch["s"]))
+            deliveries = [Delivery(audience, text, seq, skip=skip) for audience, text, seq, skip in batch["d"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring malformed bus message: %s", exc)
+            return
+        self.dispatch(conversation_id, deliveries)
+
+    def _remote_change(self, conversation_id: str | None, last_seq: int) -> None:
+        if self.on_remote_change is not None:
+            self.on_remote_change(conversation_id, last_seq)

@@ -1,0 +1,145 @@
+"""Handling rules: restate a reported problem before solving it (`confirm.missing`), apologise to an
+unhappy customer before the solution (`apology.missing`), apologise after a long wait (`wait.no_apology`),
+and say when the customer will hear back when deferring (`answer.no_eta`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from app.content.model import Content
+from app.qa.model import Evidence, Replay, TurnTag
+from app.qa.rulebook import Param, RuleConfig
+from app.qa.rules.base import Hit, Rule, fulfils, quote, span_of
+
+
+def _is_solution(turn: TurnTag, cfg: RuleConfig) -> bool:
+    """An agent turn that answers or resolves; a question back to the customer ("请问是什么原因呢?") is not."""
+    if not (cfg.names("answer_stages") & {turn.stage, *turn.stages}):
+        return False
+    return cfg.pattern("question_cues").search(turn.text) is None
+
+
+def confirm_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    intents, floor = cfg.names("problem_intents"), cfg.number("min_confidence")
+    cues = cfg.pattern("confirm_cues")
+    checked: set[str] = set()  # each kind of problem is restated once
+    turns = replay.turns
+    for problem in turns:
+        if problem.role != "customer" or problem.intent not in intents or (problem.confidence or 0.0) < floor:
+            continue
+        if problem.intent in checked:
+            continue
+        checked.add(problem.intent)
+        for later in turns[problem.index + 1 :]:
+            if not later.is_agent:
+                continue  # the customer adding details does not end the wait for a restatement
+            if fulfils(later, "confirm", cues) or "hand-off" in later.stages:
+                break
+            if _is_solution(later, cfg):
+                yield Hit(later.index, quote(later), facts={"problem_turn": problem.index, "intent": problem.intent})
+                break
+
+
+def _unhappy(turn: TurnTag, cfg: RuleConfig) -> bool:
+    if turn.role != "customer":
+        return False
+    if turn.intent in cfg.names("trigger_intents") and (turn.confidence or 0.0) >= cfg.number("min_confidence"):
+        return True
+    return turn.emotion in cfg.names("trigger_emotions") and (turn.emotion_score or 0.0) >= cfg.number("min_emotion_score")
+
+
+def apology_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    cues = cfg.pattern("apology_cues")
+    turns = replay.turns
+    resume = 0  # triggers inside an episode already judged are part of it
+    for trigger in turns:
+        if trigger.index < resume or not _unhappy(trigger, cfg):
+            continue
+        resume = len(turns)
+        for later in turns[trigger.index + 1 :]:
+            if not later.is_agent:
+                continue
+            if fulfils(later, "apology", cues) or "hand-off" in later.stages:
+                resume = later.index + 1
+                break
+            if _is_solution(later, cfg):
+                facts = {"trigger_turn": trigger.index, "intent": trigger.intent, "emotion": trigger.emotion}
+                yield Hit(later.index, quote(later), facts=facts)
+                resume = later.index + 1
+                break
+
+
+def _gap_seconds(earlier: datetime, later: datetime) -> float | None:
+    if (earlier.tzinfo is None) != (later.tzinfo is None):
+        return None  # naive and aware timestamps cannot be compared honestly
+    return (later - earlier).total_seconds()
+
+
+def wait_no_apology(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    threshold = cfg.per_channel("threshold_seconds", replay.channel)
+    if threshold is None:
+        return
+    cues = cfg.pattern("wait_apology_cues")
+    waiting_since: datetime | None = None  # the first customer message the agent has not answered yet
+    for turn in replay.turns:
+        if not turn.is_agent:
+            if waiting_since is None and turn.ts is not None:
+                waiting_since = turn.ts
+            continue
+        if waiting_since is not None and turn.ts is not None:
+            gap = _gap_seconds(waiting_since, turn.ts)
+            if gap is not None and gap > threshold and not cues.search(turn.text):
+                yield Hit(turn.index, quote(turn), facts={"gap_seconds": round(gap), "threshold_seconds": round(threshold)})
+        waiting_since = None
+
+
+def answer_no_eta(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    defer, eta = cfg.pattern("defer_cues"), cfg.pattern("eta_cues")
+    window = cfg.integer("window_agent_turns")
+    agents = replay.agent_turns
+    for position, turn in enumerate(agents):
+        evidence = span_of(defer, turn.text)
+        if evidence is None or eta.search(turn.text):
+            continue
+        if any(eta.search(t.text) for t in agents[position + 1 : position + 1 + window]):
+            continue  # "我帮您反馈一下" … "预计两个工作日寄出": the time came in the next reply
+        yield Hit(turn.index, Evidence(evidence.text, evidence.start, evidence.end))
+
+
+_SOLUTION = {"answer_stages": Param("stages", ["answer", "promise"]), "question_cues": Param("cues")}
+RULES = (
+    Rule(
+        "confirm.missing",
+        confirm_missing,
+        {
+            "problem_intents": Param("intents", ["complaint", "repair", "return_refund"]),
+            "min_confidence": Param("number", 0.5),
+            "confirm_cues": Param("cues"),
+            **_SOLUTION,
+        },
+    ),
+    Rule(
+        "apology.missing",
+        apology_missing,
+        {
+            "trigger_intents": Param("intents", ["complaint"]),
+            "trigger_emotions": Param("emotions", ["negative", "angry"]),
+            "min_confidence": Param("number", 0.5),
+            "min_emotion_score": Param("number", 0.5),
+            "apology_cues": Param("cues"),
+            **_SOLUTION,
+        },
+    ),
+    Rule(
+        "wait.no_apology",
+        wait_no_apology,
+        {"threshold_seconds": Param("per_channel", {"online": 60, "phone": 30, "email": 86400}), "wait_apology_cues": Param("cues")},
+    ),
+    Rule(
+        "answer.no_eta",
+        answer_no_eta,
+        {"defer_cues": Param("cues"), "eta_cues": Param("cues"), "window_agent_turns": Param("integer", 1)},
+    ),
+)

@@ -1,0 +1,45 @@
+"""Opening rules: the first agent reply greets (`greeting.missing`) and says who is speaking
+(`greeting.no_identity`). Seed 001 二(一)1: "您好,很高兴为您服务!我是[您的名字/工号],请问有什么可以帮到您?"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from app.content.model import Content
+from app.qa.model import Replay, TurnTag
+from app.qa.rulebook import Param, RuleConfig
+from app.qa.rules.base import Hit, Rule, fulfils, quote, span_of
+
+
+def _opening(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
+    return replay.agent_turns[: max(1, cfg.integer("within_agent_turns"))]
+
+
+def greeting_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    opening = _opening(replay, cfg)
+    if not opening:
+        return  # nobody answered: nothing to judge
+    cues = cfg.pattern("greeting_cues")
+    if not any(fulfils(turn, "greeting", cues) for turn in opening):
+        yield Hit(opening[0].index, quote(opening[0]))
+
+
+def greeting_no_identity(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    opening = _opening(replay, cfg)
+    cues = cfg.pattern("greeting_cues")
+    greeting = next((turn for turn in opening if fulfils(turn, "greeting", cues)), None)
+    if greeting is None:
+        return  # no greeting at all is `greeting.missing`
+    identity = cfg.pattern("identity_cues")
+    for turn in opening:
+        if identity.search(turn.text) or (replay.agent and len(replay.agent) > 1 and replay.agent in turn.text):
+            return
+    yield Hit(greeting.index, span_of(cues, greeting.text) or quote(greeting))
+
+
+_OPENING_PARAMS = {"greeting_cues": Param("cues"), "within_agent_turns": Param("integer", 1)}
+RULES = (
+    Rule("greeting.missing", greeting_missing, _OPENING_PARAMS),
+    Rule("greeting.no_identity", greeting_no_identity, {**_OPENING_PARAMS, "identity_cues": Param("cues")}),
+)

@@ -1,0 +1,84 @@
+"""The `huashu` command line, run in-process with typer's runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import PROJECT_ROOT
+
+runner = CliRunner()
+
+
+def test_check_passes_on_the_shipped_content() -> None:
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "ok:" in result.output
+
+
+def test_check_fails_with_file_and_line_on_broken_content(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", flows)
+    text = (flows / "default.yaml").read_text(encoding="utf-8").replace("goto: invite", "goto: invitation", 1)
+    (flows / "default.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", "--flows", str(flows), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (defect,) = report["defects"]
+    assert defect["kind"] == "unknown-state" and defect["flow"] == "default" and defect["state"] == "listen"
+    assert defect["file"].endswith("default.yaml") and isinstance(defect["line"], int)
+
+
+def test_analyze_writes_one_line_per_input_in_order_and_reports_bad_lines() -> None:
+    lines = "\n".join(
+        [
+            json.dumps({"text": "我的快递到哪了,订单号202611180001"}, ensure_ascii=False),
+            "{not json",
+            json.dumps({"txt": "wrong field"}),
+            json.dumps({"text": "昨天买的手机屏幕碎了,我要退货!", "today": "2026-11-22"}, ensure_ascii=False),
+        ]
+    )
+    result = runner.invoke(app, ["analyze", "-", "--today", "2026-11-22"], input=lines + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 4
+    first, bad_json, bad_field, last = out
+    assert first["intent"] == "order_status" and first["slots"]["order_id"] == "202611180001"
+    for key in ("text", "intent", "confidence", "alternatives", "slots", "confirmation", "emotion", "handoff"):
+        assert key in first
+    assert bad_json["line"] == 2 and "invalid JSON" in bad_json["error"]
+    assert bad_field["line"] == 3 and '"text"' in bad_field["error"]
+    assert last["slots"]["date"] == "2026-11-21"
+
+
+def test_phrases_filters_by_stage_and_scenario_as_json() -> None:
+    result = runner.invoke(app, ["phrases", "--stage", "answer", "--scenario", "warranty", "--json"])
+    assert result.exit_code == 0, result.output
+    phrases = json.loads(result.stdout)
+    assert phrases and all(p["stage"] == "answer" for p in phrases)
+    assert all(not p["scenarios"] or "warranty" in p["scenarios"] for p in phrases)
+
+
+def test_flows_show_mermaid_and_json() -> None:
+    mermaid = runner.invoke(app, ["flows", "show", "default", "--format", "mermaid"])
+    assert mermaid.exit_code == 0 and mermaid.stdout.startswith("stateDiagram-v2")
+    assert "confirm --> clarify" in mermaid.stdout
+    as_json = json.loads(runner.invoke(app, ["flows", "show", "default", "--format", "json"]).stdout)
+    assert as_json["flow"] == "default" and {s["name"] for s in as_json["states"]} >= {"greeting", "confirm", "close_check"}
+
+
+def test_flows_show_unknown_flow_exits_2() -> None:
+    result = runner.invoke(app, ["flows", "show", "nope"])
+    assert result.exit_code == 2
+
+
+def test_chat_runs_a_conversation_in_the_terminal() -> None:
+    result = runner.invoke(app, ["chat"], input="我的快递到哪了,订单号202611180001\n没有了,谢谢\n")
+    assert result.exit_code == 0, result.output
+    assert "state → listen" in result.output
+    assert "顺丰速运" in result.output  # the demo look-up answered
+    assert "intent order_status" in result.output
