@@ -19,8 +19,9 @@ def _show(console: Console, engine: Engine, results: list[StepResult]) -> None:
         for action in result.actions:
             console.print(f"[dim]  action {action.action} requested[/dim]")
     last = results[-1]
-    if last.analysis is not None:
-        a = last.analysis
+    analysis = next((r.analysis for r in results if r.analysis is not None), None)
+    if analysis is not None:
+        a = analysis
         alts = ", ".join(f"{i} {s:.2f}" for i, s in a.alternatives)
         console.print(
             f"[dim]  intent {a.intent} {a.confidence:.2f} (alt: {alts}) · emotion {a.emotion} · "
@@ -29,7 +30,7 @@ def _show(console: Console, engine: Engine, results: list[StepResult]) -> None:
         )
     conversation = last.conversation
     console.print(f"[dim]  state → {conversation.state}  slots {conversation.slots}[/dim]", highlight=False)
-    suggestions = engine.suggest(conversation, last.analysis.text if last.analysis else "", limit=3)
+    suggestions = engine.suggest(conversation, analysis.text if analysis else "", limit=3)
     for s in suggestions:
         missing = f" missing {','.join(s.missing_slots)}" if s.missing_slots else ""
         console.print(f"[dim]  suggest {s.score:.2f} {s.phrase_id}{missing}: {s.text}[/dim]", highlight=False)

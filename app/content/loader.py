@@ -29,6 +29,7 @@ from app.content.model import (
     Flow,
     ForbiddenPhrase,
     Phrase,
+    Restatement,
     Route,
     StateSpec,
     Template,
@@ -392,6 +393,23 @@ def _parse_stage_cues(raw: Any, file: str, out: _Collector) -> dict[str, tuple[s
     return result
 
 
+def _parse_restatement(raw: Any, file: str, out: _Collector) -> Restatement:
+    spec = raw.get("restate") if isinstance(raw, dict) else None
+    if not isinstance(spec, dict):
+        out.add(SchemaError("restate.yaml must be a mapping with a `restate:` mapping", file=file, line=1))
+        return Restatement()
+    pronouns = spec.get("pronouns") or {}
+    max_chars = spec.get("max_chars", 40)
+    if not isinstance(pronouns, dict) or not isinstance(max_chars, int) or max_chars < 1:
+        out.add(SchemaError("`pronouns` must be a mapping and `max_chars` a positive integer", file=file, line=line_of(spec)))
+        return Restatement()
+    return Restatement.build(
+        tuple(str(p) for p in _as_list(spec.get("strip_prefixes"))),
+        {str(k): str(v) for k, v in pronouns.items()},
+        max_chars,
+    )
+
+
 # ---------------------------------------------------------------- the whole
 
 
@@ -454,6 +472,10 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
             out.add(DuplicateId(f"forbidden id {entry.id!r} is used twice", file=str(scripts_dir / "forbidden.yaml")))
         seen_forbidden.add(entry.id)
     cues = _parse_stage_cues(cues_raw, str(scripts_dir / "stage_cues.yaml"), out) if cues_raw is not None else {}
+    restate_raw = optional("restate.yaml")
+    restatement = (
+        _parse_restatement(restate_raw, str(scripts_dir / "restate.yaml"), out) if restate_raw is not None else Restatement()
+    )
 
     content = Content(
         flows=flows,
@@ -461,6 +483,7 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         facts=facts,
         forbidden=tuple(forbidden),
         stage_cues=cues,
+        restatement=restatement,
         version=digest.hexdigest()[:12],
     )
     out.defects.extend(validate(content))

@@ -179,6 +179,37 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class Restatement:
+    """Turning the customer's words into the `issue` the script restates (scripts_zh/restate.yaml)."""
+
+    strip_prefixes: tuple[str, ...] = ()
+    pronouns: Mapping[str, str] = field(default_factory=dict)
+    max_chars: int = 40
+    _pronoun_pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def build(cls, strip_prefixes: tuple[str, ...], pronouns: Mapping[str, str], max_chars: int) -> Restatement:
+        keys = sorted(pronouns, key=len, reverse=True)  # longest first: 你们 before 你
+        pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        prefixes = tuple(sorted(strip_prefixes, key=len, reverse=True))
+        return cls(prefixes, dict(pronouns), max_chars, pattern)
+
+    def restate(self, text: str) -> str:
+        text = text.strip()
+        stripped = True
+        while stripped:  # "不对,不是,我是想…" loses every opener
+            stripped = False
+            for prefix in self.strip_prefixes:
+                if text.startswith(prefix):
+                    text = text[len(prefix) :].lstrip(" ,，、。.!！~")
+                    stripped = True
+                    break
+        if self._pronoun_pattern is not None:
+            text = self._pronoun_pattern.sub(lambda m: self.pronouns[m.group(0)], text)
+        return text.rstrip("。.!！?？~～,，、 ")[: self.max_chars]
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
     """Everything loaded from flows/ and scripts_zh/."""
 
@@ -187,6 +218,7 @@ class Content:
     facts: Mapping[str, str]
     forbidden: tuple[ForbiddenPhrase, ...] = ()
     stage_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    restatement: Restatement = field(default_factory=Restatement)
     version: str = ""  # a digest of all files, so QA reports can say which content they used
 
     def phrases_for(self, stage: str) -> tuple[Phrase, ...]:

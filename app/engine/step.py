@@ -51,13 +51,11 @@ from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
 
 MAX_STEPS_PER_TURN: Final = 16
-ISSUE_MAX_CHARS: Final = 40
 # Intents that name what the conversation is about (its topic); the others are conversational moves.
 TOPIC_INTENTS: Final = frozenset(
     {"product_info", "policy", "membership", "warranty", "return_refund", "order_status", "complaint", "repair", "invoice"}
 )
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
-_TRAILING_PUNCTUATION: Final = "。.!！?？~～,，、 "
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +211,7 @@ class Engine:
         if analysis.intent in TOPIC_INTENTS and analysis.confidence >= turn.flow.min_confidence:
             if slots.get("topic") != analysis.intent:
                 turn.emit(SlotSet("topic", analysis.intent))
-            turn.emit(SlotSet("issue", _issue_summary(analysis.normalized)))
+            turn.emit(SlotSet("issue", self.content.restatement.restate(analysis.normalized)))
 
         conversation = turn.conversation
         if conversation.pending_action or (conversation.mode == "bot" and conversation.awaiting_agent):
@@ -341,8 +339,3 @@ class Engine:
                 continue
             return suggestion
         return None
-
-
-def _issue_summary(normalized: str) -> str:
-    """The customer's words, trimmed, to restate back to them."""
-    return normalized.strip().rstrip(_TRAILING_PUNCTUATION)[:ISSUE_MAX_CHARS]

@@ -83,6 +83,7 @@ def write_content(
         "forbidden:\n  - {id: forbidden.buxing, phrase: 不行, replacement: 我来帮您想办法}\n", encoding="utf-8"
     )
     (scripts_dir / "stage_cues.yaml").write_text("stage_cues:\n  greeting: [您好]\n", encoding="utf-8")
+    (scripts_dir / "restate.yaml").write_text("restate:\n  pronouns: {我: 您}\n", encoding="utf-8")
     return flows_dir, scripts_dir
 
 
@@ -207,3 +208,11 @@ def test_defect_description_says_what_where_and_how_to_fix(check: Check) -> None
     defect = only(check(flow=GOOD_FLOW.replace("goto: answer", "goto: anwser")), UnknownStateError)
     text = defect.describe()
     assert "mini.yaml:16" in text and "flow 'mini'" in text and "state 'listen'" in text and "states are" in text
+
+
+def test_restatement_speaks_back_from_the_agents_point_of_view() -> None:
+    from app.content.model import Restatement
+
+    restate = Restatement.build(("不对", "不是"), {"我": "您", "你们": "我们", "我的": "您的"}, 20)
+    assert restate.restate("不对,不是,我的订单你们还没发货!") == "您的订单我们还没发货"
+    assert len(restate.restate("我" * 50)) == 20

@@ -102,7 +102,7 @@ def test_return_request_is_restated_then_answered(chat: Chat) -> None:
 
 
 def test_repair_request_is_restated_then_answered(chat: Chat) -> None:
-    assert chat.say("家里空调坏了不制冷,想报修") == ["confirm"]
+    assert chat.say("家里空调坏了不制冷,想报修") == ["apology", "confirm"]  # a problem said with feeling: sorry first
     assert chat.say("是的") == ["answer", "close-check"]
     assert chat.last.replies[0].phrase_id.startswith("answer.repair")
     finish(chat)
