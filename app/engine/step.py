@@ -331,11 +331,13 @@ class Engine:
 
     def _choose(self, conversation: Conversation, spec: StateSpec) -> Suggestion | None:
         """The bot's line: the best phrasing with every slot filled (and fitting the question, if required)."""
-        words = conversation.slots.get("issue", "")
-        for suggestion in self._rank(conversation, spec, words, limit=0):
-            if suggestion.missing_slots:
-                continue
-            if spec.require_match and not suggestion.matched:
-                continue
-            return suggestion
-        return None
+        return self.suggester.best(
+            spec.stage,
+            channel=conversation.channel,
+            topic=conversation.slots.get("topic"),
+            slots=conversation.slots,
+            words=conversation.slots.get("issue", ""),
+            turn=conversation.turn,
+            only=spec.phrases,
+            require_match=spec.require_match,
+        )

@@ -6,7 +6,7 @@ The same ranking picks the bot's reply (the best fully-filled phrasing) and the 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,15 +43,40 @@ class Suggestion:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """A candidate's score before its text is rendered (rendering only the ones shown keeps turns fast)."""
+
+    raw: float
+    order: int
+    phrase: Phrase
+    missing: tuple[str, ...]
+    reasons: tuple[str, ...]
+    matched: bool
+
+
 class Suggester:
     def __init__(self, content: Content) -> None:
         self._facts = dict(content.facts)
         self._not_personal = frozenset(content.facts) | _CONVERSATIONAL_SLOTS
-        by_stage: dict[str, list[Phrase]] = {}
-        for phrase in content.phrases.values():
-            by_stage.setdefault(phrase.stage, []).append(phrase)
-        self._by_stage = {stage: tuple(phrases) for stage, phrases in by_stage.items()}
         self._phrases = content.phrases
+        index: dict[tuple[str, str], list[Phrase]] = {}
+        for phrase in content.phrases.values():
+            for channel in phrase.channels:
+                index.setdefault((phrase.stage, channel), []).append(phrase)
+        self._by_stage_channel = {key: tuple(phrases) for key, phrases in index.items()}
+        self._fitting: dict[tuple[str, str, str | None], tuple[Phrase, ...]] = {}
+
+    def _candidates(self, stage: str, channel: str, topic: str | None) -> tuple[Phrase, ...]:
+        """Phrasings of a stage for a channel that fit the topic (generic ones fit any), in file order."""
+        key = (stage, channel, topic)
+        fitting = self._fitting.get(key)
+        if fitting is None:
+            fitting = tuple(
+                p for p in self._by_stage_channel.get((stage, channel), ()) if not p.scenarios or topic in p.scenarios
+            )
+            self._fitting[key] = fitting  # bounded: stages x channels x intents
+        return fitting
 
     def rank(
         self,
@@ -71,48 +96,114 @@ class Suggester:
         restricts to (and prefers in that order) the given phrase ids; `turn` rotates variants
         deterministically so a long conversation does not repeat itself word for word.
         """
-        candidates = [self._phrases[i] for i in only if i in self._phrases] if only else self._by_stage.get(stage, ())
-        values = {**self._facts, **slots}
-        ranked: list[tuple[float, int, Suggestion]] = []
-        for order, phrase in enumerate(candidates):
-            if channel not in phrase.channels:
+        scored = self._score(stage, channel, topic, slots, words, only)
+        shown = scored[:limit] if limit else scored
+        return [self._render(s, slots, turn) for s in shown]
+
+    def best(
+        self,
+        stage: str,
+        *,
+        channel: str,
+        topic: str | None,
+        slots: Mapping[str, str],
+        words: str = "",
+        turn: int = 0,
+        only: Sequence[str] = (),
+        require_match: bool = False,
+    ) -> Suggestion | None:
+        """The best phrasing with every slot filled (and, if required, fitting the words): the bot's line."""
+        for candidate in self._score(stage, channel, topic, slots, words, only):
+            if candidate.missing or (require_match and not candidate.matched):
                 continue
-            if phrase.scenarios and topic not in phrase.scenarios:
+            return self._render(candidate, slots, turn)
+        return None
+
+    def _score(
+        self,
+        stage: str,
+        channel: str,
+        topic: str | None,
+        slots: Mapping[str, str],
+        words: str,
+        only: Sequence[str],
+    ) -> list[_Scored]:
+        candidates = (
+            [self._phrases[i] for i in only if i in self._phrases] if only else self._candidates(stage, channel, topic)
+        )
+        facts = self._facts
+        scored: list[_Scored] = []
+        for order, phrase in enumerate(candidates):
+            if channel not in phrase.channels or (phrase.scenarios and topic not in phrase.scenarios):
                 continue
             raw = 1.0
             reasons = [f"stage {stage}"]
             if phrase.scenarios:
                 raw += _SCENARIO_BONUS
                 reasons.append(f"scenario {topic}")
-            hits = [k for k in phrase.keywords if k and k in words]
+            hits = [k for k in phrase.keywords if k in words] if words else []
             if hits:
                 raw += _KEYWORD_BONUS * min(len(hits), 3)
                 reasons.append("keywords " + "、".join(hits[:3]))
-            personal = [p for p in phrase.placeholders if p not in self._not_personal and slots.get(p)]
-            raw += _PERSONAL_BONUS * len(personal)
+            personal = 0
+            missing: list[str] = []
+            for name in phrase.placeholders:
+                if slots.get(name):
+                    personal += name not in self._not_personal
+                elif not facts.get(name):
+                    missing.append(name)
+            raw += _PERSONAL_BONUS * personal
             if only:
                 raw += _PREFERENCE_BONUS * (len(only) - order) / len(only)
-            template = phrase.templates[turn % len(phrase.templates)]
-            text, missing = template.render(values)
             if missing:
+                missing.sort()
                 raw -= _MISSING_PENALTY * len(missing)
                 reasons.append("missing " + ", ".join(missing))
-            score = round(1.0 / (1.0 + math.exp(-(raw - 1.0) / 2.0)), 4)
-            suggestion = Suggestion(
-                phrase_id=phrase.id,
-                text=text,
-                stage=phrase.stage,
-                score=score,
-                missing_slots=missing,
-                reason="; ".join(reasons),
-                matched=bool(hits or personal),
-            )
-            ranked.append((-score, order, suggestion))
-        ranked.sort(key=lambda item: (item[0], item[1]))
-        return [s for _, _, s in ranked[:limit]] if limit else [s for _, _, s in ranked]
+            scored.append(_Scored(raw, order, phrase, tuple(missing), tuple(reasons), bool(hits or personal)))
+        scored.sort(key=lambda s: (-s.raw, s.order))
+        return scored
+
+    def _render(self, scored: _Scored, slots: Mapping[str, str], turn: int) -> Suggestion:
+        phrase = scored.phrase
+        text, _ = phrase.templates[turn % len(phrase.templates)].render(_Values(slots, self._facts))
+        return Suggestion(
+            phrase_id=phrase.id,
+            text=text,
+            stage=phrase.stage,
+            score=round(1.0 / (1.0 + math.exp(-(scored.raw - 1.0) / 2.0)), 4),
+            missing_slots=scored.missing,
+            reason="; ".join(scored.reasons),
+            matched=scored.matched,
+        )
 
     def render(self, phrase_id: str, slots: Mapping[str, str], turn: int = 0) -> Suggestion:
         """One given phrasing filled in (the agent sidebar's `phrase_id` use, QA recommendations)."""
         phrase = self._phrases[phrase_id]
-        text, missing = phrase.templates[turn % len(phrase.templates)].render({**self._facts, **slots})
+        text, missing = phrase.templates[turn % len(phrase.templates)].render(_Values(slots, self._facts))
         return Suggestion(phrase.id, text, phrase.stage, 1.0, missing, "requested")
+
+
+class _Values(Mapping[str, str]):
+    """Slots over facts without copying either (a conversation's slots win)."""
+
+    __slots__ = ("_slots", "_facts")
+
+    def __init__(self, slots: Mapping[str, str], facts: Mapping[str, str]) -> None:
+        self._slots = slots
+        self._facts = facts
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._slots.get(key)
+        return value if value else self._facts.get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._facts, **self._slots})
+
+    def __len__(self) -> int:
+        return len({**self._facts, **self._slots})
