@@ -1,4 +1,4 @@
-"""The `huashu` command line: chat, analyze, phrases, flows, check (and the service commands)."""
+"""The `huashu` command line: chat, analyze, phrases, flows, check, qa (and the service commands)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from app.config import Settings
 app = typer.Typer(help="Huashu (话术): scripted customer-service conversation engine.", no_args_is_help=True)
 flows_app = typer.Typer(help="Inspect flows.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+qa_app = typer.Typer(help="QA replay: score transcripts against the service script.", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
+app.add_typer(qa_app, name="qa")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -225,6 +227,57 @@ def serve(
     raise typer.Exit(run_server(host=host, port=port, workers=workers))
 
 
+def _when(value: str | None, option: str) -> datetime | None:
+    """An ISO date or date-time option; naive values are UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]{option} must be an ISO 8601 date or date-time, got {value!r}[/red]")
+        raise typer.Exit(2) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+@app.command()
+def export(
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file (default: stdout)")] = None,
+    since: Annotated[str | None, typer.Option(help="conversations created at or after (ISO date/date-time, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="conversations created before (ISO date/date-time, UTC)")] = None,
+    state: Annotated[str | None, typer.Option(help="only conversations now in this state")] = None,
+    flow: Annotated[str | None, typer.Option(help="only conversations of this flow")] = None,
+) -> None:
+    """Write stored conversations as transcripts (interchange format, JSON Lines, newest first)."""
+    from app.errors import StorageError
+    from app.export import export_transcripts
+    from app.storage.migrate import open_store
+
+    settings = _settings()
+    window = {"since": _when(since, "--since"), "until": _when(until, "--until")}
+
+    async def run(sink: TextIO) -> int:
+        store = await open_store(settings.database_url)
+        count = 0
+        try:
+            async for transcript in export_transcripts(store, state=state, flow=flow, **window):
+                sink.write(json.dumps(transcript.to_dict(), ensure_ascii=False) + "\n")
+                count += 1
+        finally:
+            await store.close()
+        return count
+
+    try:
+        if out is None:
+            count = asyncio.run(run(sys.stdout))
+        else:
+            with out.open("w", encoding="utf-8") as sink:
+                count = asyncio.run(run(sink))
+    except StorageError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    err_console.print(f"{count} conversation(s) exported")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Apply the database migrations to HUASHU_DATABASE_URL."""
@@ -233,6 +286,79 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     settings = _settings()
     upgrade(settings.database_url, revision)
     console.print(f"database at revision {revision}")
+
+
+# ---------------------------------------------------------------- qa (app/qa/commands.py)
+
+QaFiles = Annotated[
+    list[Path], typer.Argument(help="transcript files: JSON Lines (interchange format), JDDC .tsv, or - for stdin")
+]
+InputFormat = Annotated[str | None, typer.Option("--input-format", help="jsonl or jddc (default: by file extension)")]
+RulesFile = Annotated[Path | None, typer.Option("--rules", help="QA rules file (default: <scripts>/qa_rules.yaml)")]
+Workers = Annotated[int, typer.Option("--workers", help="worker processes (each builds its own engine)")]
+
+
+@qa_app.command("replay")
+def qa_replay(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="transcript files: JSON Lines (interchange format), JDDC .tsv, or - for stdin"),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="json (JSON Lines), csv or html")] = "json",
+    out: Annotated[Path | None, typer.Option("--out", help="write the report here (default: stdout)")] = None,
+    workers: Workers = 1,
+    flow: Annotated[str | None, typer.Option("--flow", help="flow for transcripts that name none")] = None,
+    input_format: InputFormat = None,
+    rules: RulesFile = None,
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+    db: Annotated[bool, typer.Option("--db", help="also replay the stored conversations (HUASHU_DATABASE_URL)")] = False,
+    since: Annotated[str | None, typer.Option(help="with --db: created at or after (ISO date/date-time, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="with --db: created before (ISO date/date-time, UTC)")] = None,
+) -> None:
+    """Replay transcripts through the script, check the QA rules and write scores and findings."""
+    from app.errors import StorageError
+    from app.qa.commands import replay_command
+    from app.qa.stored import read_database
+
+    settings = _settings(flows, scripts)
+    stored = None
+    if db:
+        try:
+            stored = read_database(settings.database_url, since=_when(since, "--since"), until=_when(until, "--until"))
+        except StorageError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    raise typer.Exit(
+        replay_command(
+            files or [], settings=settings, fmt=format, out=out, workers=workers, flow=flow,
+            input_format=input_format, rules=rules, stored=stored, err=err_console,
+        )
+    )
+
+
+@qa_app.command("diff")
+def qa_diff(
+    files: QaFiles,
+    base_flows: Annotated[Path, typer.Option("--base-flows", help="flows folder of the base version")],
+    base_scripts: Annotated[Path, typer.Option("--base-scripts", help="phrasings folder of the base version")],
+    base_rules: Annotated[Path | None, typer.Option("--base-rules", help="rules of the base (default: <base-scripts>/qa_rules.yaml)")] = None,
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+    rules: RulesFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the comparison as JSON")] = False,
+    input_format: InputFormat = None,
+    workers: Workers = 1,
+) -> None:
+    """Replay the same transcripts under two versions of flows/phrasings/rules; show changed findings and scores."""
+    from app.qa.commands import diff_command
+
+    raise typer.Exit(
+        diff_command(
+            files, base=_settings(base_flows, base_scripts), new=_settings(flows, scripts), base_rules=base_rules,
+            rules=rules, input_format=input_format, workers=workers, as_json=as_json, err=err_console,
+        )
+    )
 
 
 def main() -> None:

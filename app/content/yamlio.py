@@ -19,7 +19,7 @@ class LineDict(dict[str, Any]):
     key_lines: dict[Any, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader with line numbers and YAML 1.2 booleans.
 
     YAML 1.1 reads `on:`, `yes` and `no` as booleans, which would turn a state's `on:` routes and
@@ -59,7 +59,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def load_yaml_text(text: str, file: str) -> Any:
     """Parse YAML; syntax errors become `YamlSyntaxError` with file and line."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

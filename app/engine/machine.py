@@ -7,6 +7,7 @@ holding just the state name, so a live conversation costs bytes, not a machine (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,7 +36,7 @@ def goto_trigger(state: str) -> str:
 class _Cursor:
     """The model pytransitions moves: the state name plus the route that got it there."""
 
-    __slots__ = ("state", "route")
+    __slots__ = ("route", "state")
 
     def __init__(self, state: str) -> None:
         self.state = state
@@ -49,16 +50,18 @@ class Move:
     route: Route | None = None
 
 
-def _route_condition(route: Route):  # type: ignore[no-untyped-def]
+def _route_condition(route: Route) -> Callable[[EventData], bool]:
     def condition(event: EventData) -> bool:
         return holds(route.when, event.kwargs["ctx"])
 
     return condition
 
 
-def _remember(route: Route):  # type: ignore[no-untyped-def]
+def _remember(route: Route) -> Callable[[EventData], None]:
     def after(event: EventData) -> None:
-        event.model.route = route
+        cursor = event.model
+        assert isinstance(cursor, _Cursor)
+        cursor.route = route
 
     return after
 

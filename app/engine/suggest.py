@@ -186,7 +186,7 @@ class Suggester:
 class _Values(Mapping[str, str]):
     """Slots over facts without copying either (a conversation's slots win)."""
 
-    __slots__ = ("_slots", "_facts")
+    __slots__ = ("_facts", "_slots")
 
     def __init__(self, slots: Mapping[str, str], facts: Mapping[str, str]) -> None:
         self._slots = slots
