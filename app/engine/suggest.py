@@ -19,7 +19,7 @@ _MISSING_PENALTY = 3.0
 _PREFERENCE_BONUS = 0.5
 # Always filled by the engine (the customer's own words, the topic, the speaker's name), so they say
 # nothing about whether a phrasing fits this customer's data.
-_CONVERSATIONAL_SLOTS = frozenset({"issue", "topic", "agent_name", "customer_name"})
+_CONVERSATIONAL_SLOTS = frozenset({"issue", "topic", "agent_name"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,3 +203,20 @@ def test_phone_channel_uses_phone_phrasings(engine: Engine) -> None:
     chat = Chat(engine, channel="phone")
     phrase = engine.content.phrases[chat.last.replies[0].phrase_id]
     assert "phone" in phrase.channels
+
+
+def test_email_flow_answers_each_mail_with_a_whole_letter(engine: Engine) -> None:
+    result = engine.start("mail-1", flow="email", channel="email", slots={"customer_name": "王先生"}, at=AT)
+    assert result.replies == () and result.conversation.state == "inbox"
+    result = engine.step(result.conversation, CustomerSaid("您好,我想咨询一下贵公司产品的保修期是多久?", at=AT))
+    assert [r.stage for r in result.replies] == ["greeting", "answer", "close-check", "farewell"]
+    letter = "".join(r.text for r in result.replies)
+    assert "王先生" in letter and engine.content.facts["warranty_period"] in letter
+    assert result.conversation.ended
+
+
+def test_email_complaint_letter_apologises_before_answering(engine: Engine) -> None:
+    result = engine.start("mail-2", flow="email", channel="email", slots={"customer_name": "李女士"}, at=AT)
+    result = engine.step(result.conversation, CustomerSaid("你们的服务太差了,我要投诉,请给我一个处理方案!", at=AT))
+    stages = [r.stage for r in result.replies]
+    assert stages[:2] == ["greeting", "apology"] and stages[-1] == "farewell"
