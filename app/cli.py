@@ -306,6 +306,9 @@ def qa_replay(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="json (JSON Lines), csv or html")] = "json",
     out: Annotated[Path | None, typer.Option("--out", help="write the report here (default: stdout)")] = None,
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="also write the aggregates by agent, channel and rule as JSON")
+    ] = None,
     workers: Workers = 1,
     flow: Annotated[str | None, typer.Option("--flow", help="flow for transcripts that name none")] = None,
     input_format: InputFormat = None,
@@ -332,7 +335,7 @@ def qa_replay(
     raise typer.Exit(
         replay_command(
             files or [], settings=settings, fmt=format, out=out, workers=workers, flow=flow,
-            input_format=input_format, rules=rules, stored=stored, err=err_console,
+            input_format=input_format, rules=rules, stored=stored, summary_out=summary, err=err_console,
         )
     )
 

@@ -120,6 +120,7 @@ class Engine:
         mode: str = "bot",
         slots: dict[str, str] | None = None,
         at: object = None,
+        with_suggestions: bool = True,
     ) -> StepResult:
         name = flow or self.default_flow
         if name not in self.content.flows:
@@ -133,9 +134,11 @@ class Engine:
             slots=dict(slots or {}),
             at=at,  # type: ignore[arg-type]
         )
-        return self.step(Conversation(), event)
+        return self.step(Conversation(), event, with_suggestions=with_suggestions)
 
-    def step(self, conversation: Conversation, event: Event) -> StepResult:
+    def step(self, conversation: Conversation, event: Event, *, with_suggestions: bool = True) -> StepResult:
+        """Take one event; in assist mode the result carries suggestions unless `with_suggestions` is off
+        (QA replay does not show them, and ranking them is a good part of a step's cost)."""
         flow_name = event.flow if isinstance(event, ConversationStarted) else conversation.flow
         if flow_name not in self.machines:
             raise EngineError(f"unknown flow {flow_name!r}; flows are: {', '.join(self.machines)}")
@@ -166,7 +169,7 @@ class Engine:
         replies = tuple(e for e in turn.events if isinstance(e, BotSaid))
         actions = tuple(e for e in turn.events if isinstance(e, ActionRequested))
         suggestions: tuple[Suggestion, ...] = ()
-        if result_conversation.mode == "assist" and not result_conversation.ended:
+        if with_suggestions and result_conversation.mode == "assist" and not result_conversation.ended:
             suggestions = tuple(self.suggest(result_conversation, analysis.text if analysis else ""))
         return StepResult(tuple(turn.events), result_conversation, replies, suggestions, actions, analysis, tag)
 
@@ -216,12 +219,11 @@ class Engine:
         conversation = turn.conversation
         if conversation.pending_action or (conversation.mode == "bot" and conversation.awaiting_agent):
             return analysis  # recorded; the script waits for the action or the human agent
-        spec = turn.spec()
-        if spec.final:
+        self._skip_to_waiting(turn)
+        if turn.spec().final:
             # The customer writes again after the end: the script picks up at listening.
             reopen = turn.flow.state_for_stage("listen") or turn.flow.initial
             self._move(turn, goto_trigger(reopen), None, speak=False)
-        self._skip_to_waiting(turn)
         self._route(turn, analysis)
         return analysis
 

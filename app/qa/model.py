@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Final
 
 AGENT_ROLES: Final = frozenset({"agent", "bot"})
-_EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +34,11 @@ class TurnTag:
     emotion: str | None = None
     emotion_score: float | None = None
     confirmation: str | None = None
-    slots: Mapping[str, str] = _EMPTY
+    slots: Mapping[str, str] = field(default_factory=dict)
     stage: str | None = None
     stages: tuple[str, ...] = ()
     phrase_id: str | None = None
-    context: Mapping[str, str] = _EMPTY
+    context: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_agent(self) -> bool:
@@ -78,10 +76,10 @@ class Replay:
     agent: str | None
     flow: str
     turns: tuple[TurnTag, ...]
+    agent_turns: tuple[TurnTag, ...] = field(init=False, default=())  # the agent and bot turns, in order
 
-    @property
-    def agent_turns(self) -> tuple[TurnTag, ...]:
-        return tuple(t for t in self.turns if t.is_agent)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "agent_turns", tuple(t for t in self.turns if t.is_agent))
 
     def customer_before(self, index: int) -> TurnTag | None:
         """The last customer turn before turn `index`."""

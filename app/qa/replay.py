@@ -19,7 +19,8 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
     """
     first_ts = next((t.ts for t in transcript.turns if t.ts is not None), None)
     started = engine.start(
-        transcript.id, flow=transcript.flow or flow, channel=transcript.channel, mode="assist", at=first_ts
+        transcript.id, flow=transcript.flow or flow, channel=transcript.channel, mode="assist", at=first_ts,
+        with_suggestions=False,
     )
     conversation = started.conversation
     stages = {name: spec.stage for name, spec in engine.content.flows[conversation.flow].states.items()}
@@ -28,7 +29,7 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
         before = conversation.state
         if turn.role in AGENT_ROLES:
             agent = transcript.agent if turn.role == "agent" else None
-            result = engine.step(conversation, AgentSaid(turn.text, agent=agent, at=turn.ts))
+            result = engine.step(conversation, AgentSaid(turn.text, agent=agent, at=turn.ts), with_suggestions=False)
             conversation = result.conversation
             tag = result.tag
             tags.append(
@@ -47,7 +48,7 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
                 )
             )
         else:
-            result = engine.step(conversation, CustomerSaid(turn.text, at=turn.ts))
+            result = engine.step(conversation, CustomerSaid(turn.text, at=turn.ts), with_suggestions=False)
             conversation = result.conversation
             analysis = result.analysis
             tags.append(
@@ -63,7 +64,7 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
                     emotion=analysis.emotion if analysis else None,
                     emotion_score=analysis.emotion_score if analysis else None,
                     confirmation=analysis.confirmation if analysis else None,
-                    slots=analysis.slots if analysis else {},
+                    slots=dict(analysis.slots) if analysis else {},
                     context=conversation.slots,
                 )
             )

@@ -42,7 +42,7 @@ _COMMON: Final = frozenset(
 )
 _NEVER: Final = re.compile(r"(?!)")
 
-ParamKind = Literal["cues", "number", "integer", "per_channel", "intents", "emotions", "stages", "choices"]
+ParamKind = Literal["cues", "number", "integer", "per_channel", "labels", "intents", "emotions", "stages", "choices"]
 
 
 class QaRuleError(ContentDefect):
@@ -107,6 +107,11 @@ class RuleConfig:
         value = self.params[name]
         assert isinstance(value, frozenset)
         return value
+
+    def label(self, name: str, key: str) -> str:
+        value = self.params[name]
+        assert isinstance(value, Mapping)
+        return str(value.get(key, key))
 
     def per_channel(self, name: str, channel: str) -> float | None:
         value = self.params[name]
@@ -301,6 +306,11 @@ def _param(name: str, param: Param, value: Any, fail: Any) -> Any:
             fail(f"`{name}` must map channels ({', '.join(CHANNELS)}) to numbers", name)
             return MappingProxyType({})
         return MappingProxyType({k: float(v) for k, v in value.items() if isinstance(v, int | float)})
+    if kind == "labels":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            fail(f"`{name}` must map names to texts", name)
+            return MappingProxyType({})
+        return MappingProxyType({str(k): v for k, v in value.items()})
     allowed = {"intents": INTENTS, "emotions": EMOTIONS, "stages": TAG_STAGES, "choices": param.choices}[kind]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         fail(f"`{name}` must be a list of names", name)

@@ -88,3 +88,11 @@ def test_agent_turn_in_assist_mode_moves_the_script(engine: Engine) -> None:
     result = engine.step(result.conversation, CustomerSaid("我要退货,衣服尺码不对", at=AT))
     assert result.conversation.state == "confirm" and not result.replies
     assert result.suggestions[0].stage == "confirm"
+
+
+def test_customer_writing_while_assist_mode_waits_at_the_farewell_reopens(engine: Engine) -> None:
+    conversation = engine.start("assist-2", mode="assist", at=AT).conversation
+    conversation = engine.step(conversation, CustomerSaid("没有了,谢谢", at=AT)).conversation
+    assert conversation.state == "farewell"  # waiting for the agent to say goodbye
+    result = engine.step(conversation, CustomerSaid("还有个问题,发票怎么开?", at=AT))
+    assert result.conversation.state == "answer" and not result.conversation.ended

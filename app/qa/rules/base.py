@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.content.model import Content
+from app.engine.tagger import StageTagger
 from app.qa.model import Evidence, Recommendation, Replay, TurnTag
+from app.qa.pii import mask_all
 from app.qa.rulebook import Param, RuleConfig
 
 
@@ -18,7 +20,8 @@ class Hit:
 
     `recommendation` is given only when the rule knows the exact fix (a forbidden word's replacement);
     otherwise the assessor picks the standard phrasing of the rule's `recommend` stage for this point.
-    `facts` fill the rule's message template and are reported as the finding's `details`.
+    `facts` fill the rule's message template and are reported as the finding's `details`. `context_turn`
+    points at the customer's message the recommendation should restate (a later message may have moved on).
     """
 
     turn: int
@@ -26,9 +29,18 @@ class Hit:
     severity: str | None = None
     recommendation: Recommendation | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
+    context_turn: int | None = None  # the turn whose slots and words fit the recommendation (default: `turn`)
 
 
-Check = Callable[[Replay, RuleConfig, Content], Iterable[Hit]]
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """What rules may consult besides the replay: the content (forbidden wording) and the engine's stage tagger."""
+
+    content: Content
+    tagger: StageTagger
+
+
+Check = Callable[[Replay, RuleConfig, Kit], Iterable[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +57,9 @@ def span_of(pattern: re.Pattern[str], text: str) -> Evidence | None:
 
 
 def quote(turn: TurnTag, limit: int = 80) -> Evidence:
-    """The whole turn as evidence (offsets cover it), shortened for display when long."""
-    text = turn.text if len(turn.text) <= limit else turn.text[: limit - 1] + "…"
-    return Evidence(text, 0, len(turn.text))
+    """The whole turn as evidence (offsets cover it), personal numbers masked, shortened when long."""
+    text = mask_all(turn.text)
+    return Evidence(text if len(text) <= limit else text[: limit - 1] + "…", 0, len(turn.text))
 
 
 def fulfils(turn: TurnTag, stage: str, extra: re.Pattern[str] | None = None) -> bool:

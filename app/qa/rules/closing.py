@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.content.model import Content
 from app.qa.model import Replay, TurnTag
 from app.qa.rulebook import Param, RuleConfig
-from app.qa.rules.base import Check, Hit, Rule, fulfils, quote
+from app.qa.rules.base import Check, Hit, Kit, Rule, fulfils, quote
 
 
 def _ending(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
@@ -21,11 +20,14 @@ def _ending(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
         return ()
     if cfg.names("skip_when_last_stage") & {agents[-1].stage, *agents[-1].stages}:
         return ()  # handed over: the colleague taking over closes the conversation
+    last = replay.turns[-1]
+    if "skip_when_ends_with" in cfg.params and last.is_agent and cfg.pattern("skip_when_ends_with").search(last.text):
+        return ()  # "还有其他需要帮助的吗?" went unanswered: the customer left before a goodbye was due
     return agents[-max(1, cfg.integer("within_last_agent_turns")) :]
 
 
 def _closing_rule(stage: str) -> Check:
-    def check(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+    def check(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
         ending = _ending(replay, cfg)
         if not ending:
             return
@@ -48,5 +50,5 @@ def _params(within: int) -> dict[str, Param]:
 
 RULES = (
     Rule("close.no_more_help", _closing_rule("close-check"), _params(3)),
-    Rule("close.no_farewell", _closing_rule("farewell"), _params(2)),
+    Rule("close.no_farewell", _closing_rule("farewell"), {**_params(2), "skip_when_ends_with": Param("cues")}),
 )

@@ -5,23 +5,39 @@ and say when the customer will hear back when deferring (`answer.no_eta`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from app.content.model import Content
 from app.qa.model import Evidence, Replay, TurnTag
 from app.qa.rulebook import Param, RuleConfig
-from app.qa.rules.base import Hit, Rule, fulfils, quote, span_of
+from app.qa.rules.base import Hit, Kit, Rule, fulfils, quote, span_of
+
+_CHUNK = re.compile(r"\s{2,}|\n")  # JDDC joins several messages with runs of spaces
+_CLAUSE = re.compile(r"[^。！!？?；;，,~～]+")
 
 
-def _is_solution(turn: TurnTag, cfg: RuleConfig) -> bool:
-    """An agent turn that answers or resolves; a question back to the customer ("请问是什么原因呢?") is not."""
-    if not (cfg.names("answer_stages") & {turn.stage, *turn.stages}):
+def _is_solution(turn: TurnTag, cfg: RuleConfig, kit: Kit) -> bool:
+    """Does this agent turn answer or resolve?
+
+    Not when it asks the customer something, asks them to wait, or asks for a rating ("请问是哪个订单呢?",
+    "请您稍等"): the answer is still to come. Otherwise it answers when a clause carries an answer stage,
+    or a clause with no stage cue at all is long enough ("您好,我是小李。您的订单正在配送中").
+    """
+    if cfg.pattern("not_solution_cues").search(turn.text):
         return False
-    return cfg.pattern("question_cues").search(turn.text) is None
+    answer_stages, shortest = cfg.names("answer_stages"), cfg.integer("min_answer_chars")
+    if answer_stages.intersection(turn.stages) or turn.stage in answer_stages:
+        return True
+    for chunk in _CHUNK.split(turn.text):
+        for clause in _CLAUSE.findall(chunk):
+            clause = clause.strip().rstrip("。！!？?；;，,~～")
+            if len(clause) >= shortest and not kit.tagger.stages_in(clause):
+                return True
+    return False
 
 
-def confirm_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def confirm_missing(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     intents, floor = cfg.names("problem_intents"), cfg.number("min_confidence")
     cues = cfg.pattern("confirm_cues")
     checked: set[str] = set()  # each kind of problem is restated once
@@ -29,16 +45,19 @@ def confirm_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterat
     for problem in turns:
         if problem.role != "customer" or problem.intent not in intents or (problem.confidence or 0.0) < floor:
             continue
-        if problem.intent in checked:
-            continue
+        if problem.intent in checked or problem.confirmation == "yes":
+            continue  # "嗯 是的 换货" agrees with what was already said; it reports nothing new
+        if cfg.pattern("enquiry_cues").search(problem.text) and not cfg.pattern("problem_cues").search(problem.text):
+            continue  # "退货怎么办理?" asks about the policy; an enquiry is answered, not restated
         checked.add(problem.intent)
         for later in turns[problem.index + 1 :]:
             if not later.is_agent:
                 continue  # the customer adding details does not end the wait for a restatement
             if fulfils(later, "confirm", cues) or "hand-off" in later.stages:
                 break
-            if _is_solution(later, cfg):
-                yield Hit(later.index, quote(later), facts={"problem_turn": problem.index, "intent": problem.intent})
+            if _is_solution(later, cfg, kit):
+                facts = {"problem_turn": problem.index, "intent": problem.intent}
+                yield Hit(later.index, quote(later), facts=facts, context_turn=problem.index)
                 break
 
 
@@ -50,7 +69,7 @@ def _unhappy(turn: TurnTag, cfg: RuleConfig) -> bool:
     return turn.emotion in cfg.names("trigger_emotions") and (turn.emotion_score or 0.0) >= cfg.number("min_emotion_score")
 
 
-def apology_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def apology_missing(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     cues = cfg.pattern("apology_cues")
     turns = replay.turns
     resume = 0  # triggers inside an episode already judged are part of it
@@ -64,9 +83,9 @@ def apology_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterat
             if fulfils(later, "apology", cues) or "hand-off" in later.stages:
                 resume = later.index + 1
                 break
-            if _is_solution(later, cfg):
+            if _is_solution(later, cfg, kit):
                 facts = {"trigger_turn": trigger.index, "intent": trigger.intent, "emotion": trigger.emotion}
-                yield Hit(later.index, quote(later), facts=facts)
+                yield Hit(later.index, quote(later), facts=facts, context_turn=trigger.index)
                 resume = later.index + 1
                 break
 
@@ -77,7 +96,7 @@ def _gap_seconds(earlier: datetime, later: datetime) -> float | None:
     return (later - earlier).total_seconds()
 
 
-def wait_no_apology(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def wait_no_apology(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     threshold = cfg.per_channel("threshold_seconds", replay.channel)
     if threshold is None:
         return
@@ -95,20 +114,24 @@ def wait_no_apology(replay: Replay, cfg: RuleConfig, content: Content) -> Iterat
         waiting_since = None
 
 
-def answer_no_eta(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
-    defer, eta = cfg.pattern("defer_cues"), cfg.pattern("eta_cues")
+def answer_no_eta(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
+    defer, eta, in_session = cfg.pattern("defer_cues"), cfg.pattern("eta_cues"), cfg.pattern("in_session_cues")
     window = cfg.integer("window_agent_turns")
     agents = replay.agent_turns
     for position, turn in enumerate(agents):
         evidence = span_of(defer, turn.text)
-        if evidence is None or eta.search(turn.text):
-            continue
+        if evidence is None or eta.search(turn.text) or in_session.search(turn.text):
+            continue  # "请您稍等,正在为您核实" is checking now, in this conversation: the waiting stage
         if any(eta.search(t.text) for t in agents[position + 1 : position + 1 + window]):
             continue  # "我帮您反馈一下" … "预计两个工作日寄出": the time came in the next reply
         yield Hit(turn.index, Evidence(evidence.text, evidence.start, evidence.end))
 
 
-_SOLUTION = {"answer_stages": Param("stages", ["answer", "promise"]), "question_cues": Param("cues")}
+_SOLUTION = {
+    "answer_stages": Param("stages", ["answer", "promise"]),
+    "not_solution_cues": Param("cues"),
+    "min_answer_chars": Param("integer", 6),
+}
 RULES = (
     Rule(
         "confirm.missing",
@@ -117,6 +140,8 @@ RULES = (
             "problem_intents": Param("intents", ["complaint", "repair", "return_refund"]),
             "min_confidence": Param("number", 0.5),
             "confirm_cues": Param("cues"),
+            "enquiry_cues": Param("cues"),
+            "problem_cues": Param("cues"),
             **_SOLUTION,
         },
     ),
@@ -140,6 +165,11 @@ RULES = (
     Rule(
         "answer.no_eta",
         answer_no_eta,
-        {"defer_cues": Param("cues"), "eta_cues": Param("cues"), "window_agent_turns": Param("integer", 1)},
+        {
+            "defer_cues": Param("cues"),
+            "eta_cues": Param("cues"),
+            "in_session_cues": Param("cues"),
+            "window_agent_turns": Param("integer", 1),
+        },
     ),
 )

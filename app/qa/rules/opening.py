@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.content.model import Content
 from app.qa.model import Replay, TurnTag
 from app.qa.rulebook import Param, RuleConfig
-from app.qa.rules.base import Hit, Rule, fulfils, quote, span_of
+from app.qa.rules.base import Hit, Kit, Rule, fulfils, quote, span_of
 
 
 def _opening(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
     return replay.agent_turns[: max(1, cfg.integer("within_agent_turns"))]
 
 
-def greeting_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def greeting_missing(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     opening = _opening(replay, cfg)
     if not opening:
         return  # nobody answered: nothing to judge
@@ -25,7 +24,7 @@ def greeting_missing(replay: Replay, cfg: RuleConfig, content: Content) -> Itera
         yield Hit(opening[0].index, quote(opening[0]))
 
 
-def greeting_no_identity(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def greeting_no_identity(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     opening = _opening(replay, cfg)
     cues = cfg.pattern("greeting_cues")
     greeting = next((turn for turn in opening if fulfils(turn, "greeting", cues)), None)

@@ -4,32 +4,24 @@ numbers repeated back to the customer (`pii.exposed`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 
-from app.content.model import Content, ForbiddenPhrase
 from app.qa.model import Evidence, Recommendation, Replay
-from app.qa.pii import KINDS, find_exposures
+from app.qa.pii import KINDS, find_exposures, mask_all
 from app.qa.rulebook import Param, RuleConfig
-from app.qa.rules.base import Hit, Rule
+from app.qa.rules.base import Hit, Kit, Rule
 
 
-@lru_cache(maxsize=8)
-def _any_forbidden(entries: tuple[ForbiddenPhrase, ...]) -> re.Pattern[str]:
-    """One pattern that finds whether a text has any forbidden wording at all (most replies have none)."""
-    return re.compile("|".join(f"(?:{e.pattern.pattern})" for e in entries)) if entries else re.compile(r"(?!)")
-
-
-def forbidden_phrase(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
-    screen = _any_forbidden(content.forbidden)
+def forbidden_phrase(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
+    # One search per entry and reply is faster than one combined alternation here: the entries'
+    # optional prefixes ("(你)?(就)?等着吧") make an alternation try every branch at every position.
     allowed_contexts = cfg.pattern("allow_contexts")
     for turn in replay.agent_turns:
-        if screen.search(turn.text) is None:
-            continue
-        allowed = [m.span() for m in allowed_contexts.finditer(turn.text)]
-        for entry in content.forbidden:
+        allowed: list[tuple[int, int]] | None = None
+        for entry in kit.content.forbidden:
             for match in entry.pattern.finditer(turn.text):
+                if allowed is None:
+                    allowed = [m.span() for m in allowed_contexts.finditer(turn.text)]
                 start, end = match.span()
                 if any(s <= start and end <= e for s, e in allowed):
                     continue  # e.g. "不行的话…" is a condition, not a refusal
@@ -42,7 +34,7 @@ def forbidden_phrase(replay: Replay, cfg: RuleConfig, content: Content) -> Itera
                 )
 
 
-def pii_exposed(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[Hit]:
+def pii_exposed(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
     kinds = cfg.names("kinds")
     order_words = cfg.pattern("order_context")
     window = cfg.integer("context_chars")
@@ -54,16 +46,14 @@ def pii_exposed(replay: Replay, cfg: RuleConfig, content: Content) -> Iterator[H
         ]
         if not exposures:
             continue
-        masked_text = turn.text
-        for exposure in reversed(exposures):
-            masked_text = masked_text[: exposure.start] + exposure.masked + masked_text[exposure.end :]
+        masked_text = mask_all(turn.text)
         for exposure in exposures:
             # The evidence is masked too: the report must not spread the number it warns about.
             yield Hit(
                 turn.index,
                 Evidence(exposure.masked, exposure.start, exposure.end),
                 recommendation=Recommendation(None, masked_text, turn.stage),
-                facts={"kind": exposure.kind},
+                facts={"kind": exposure.kind, "kind_label": cfg.label("kind_labels", exposure.kind)},
             )
 
 
@@ -76,6 +66,7 @@ RULES = (
             "kinds": Param("choices", list(KINDS), KINDS),
             "order_context": Param("cues"),
             "context_chars": Param("integer", 6),
+            "kind_labels": Param("labels", {}),
         },
     ),
 )

@@ -1,0 +1,103 @@
+"""REST routes for QA replay (an `APIRouter`; `app/main.py` includes it).
+
+    POST /api/qa/replay            one transcript object → its assessment; a list → a list, in order
+                                   (an invalid item becomes {"index", "error"} in its place; the rest go on)
+    GET  /api/conversations/{id}/qa  the stored conversation (via the TranscriptStore) replayed and scored
+
+Both need an agent token: QA results judge agents and quote customers. Replay is CPU work, so it runs in
+the thread pool, off the event loop. The assessor is built once per engine from
+`<HUASHU_SCRIPTS_DIR>/qa_rules.yaml`; tests override `get_qa_assessor`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+from weakref import WeakKeyDictionary
+
+from fastapi import APIRouter, Body, Depends, Query
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import AgentDep, ServicesDep
+from app.api.errors import ApiError
+from app.content.errors import ContentErrors
+from app.engine.step import Engine
+from app.errors import TranscriptError
+from app.export import to_transcript
+from app.qa.assessor import Assessor
+from app.qa.model import Assessment
+from app.qa.rules import load_rules, rules_file
+from app.transcripts import Transcript
+
+MAX_BATCH: Final = 200  # transcripts per POST; larger batches belong to `huashu qa replay --workers N`
+
+router = APIRouter(tags=["qa"])
+_assessors: WeakKeyDictionary[Engine, Assessor] = WeakKeyDictionary()
+
+
+def get_qa_assessor(services: ServicesDep) -> Assessor:
+    """The assessor for the service's engine and its scripts folder's rules (built on first use)."""
+    assessor = _assessors.get(services.engine)
+    if assessor is None:
+        path = rules_file(services.settings.scripts_dir)
+        try:
+            assessor = Assessor(services.engine, load_rules(path))
+        except (ContentErrors, OSError) as exc:
+            raise ApiError("unavailable", f"QA rules at {path} cannot be used: {exc}") from None
+        _assessors[services.engine] = assessor
+    return assessor
+
+
+AssessorDep = Annotated[Assessor, Depends(get_qa_assessor)]
+TurnsQuery = Annotated[bool, Query(description="include the per-turn tags (`turns`)")]
+
+
+def _result(assessment: Assessment, turns: bool) -> dict[str, Any]:
+    data = assessment.to_dict()
+    if not turns:
+        data.pop("turns")
+    return data
+
+
+@router.post("/api/qa/replay")
+async def qa_replay(
+    assessor: AssessorDep,
+    agent: AgentDep,
+    body: Annotated[
+        dict[str, Any] | list[Any],
+        Body(description="one transcript in the interchange format, or a list of them"),
+    ],
+    turns: TurnsQuery = True,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """Score one transcript (→ one object) or a list (→ a list in the same order)."""
+    if isinstance(body, dict):
+        try:
+            transcript = Transcript.from_dict(body)
+        except TranscriptError as exc:
+            raise ApiError("invalid_field", str(exc)) from None
+        return _result(await run_in_threadpool(assessor.assess, transcript), turns)
+    if len(body) > MAX_BATCH:
+        raise ApiError("invalid_field", f"at most {MAX_BATCH} transcripts per request (got {len(body)})")
+    parsed: list[Transcript | str] = []
+    for raw in body:
+        try:
+            parsed.append(Transcript.from_dict(raw))
+        except TranscriptError as exc:
+            parsed.append(str(exc))
+
+    def assess_all() -> list[dict[str, Any]]:
+        return [
+            _result(assessor.assess(item), turns) if isinstance(item, Transcript) else {"index": index, "error": item}
+            for index, item in enumerate(parsed)
+        ]
+
+    return await run_in_threadpool(assess_all)
+
+
+@router.get("/api/conversations/{conversation_id}/qa")
+async def conversation_qa(
+    conversation_id: str, services: ServicesDep, assessor: AssessorDep, agent: AgentDep, turns: TurnsQuery = True
+) -> dict[str, Any]:
+    """Replay a stored conversation through the script and score it (404 if the id is unknown)."""
+    conversation = await services.store.get_conversation(conversation_id)
+    transcript = to_transcript(conversation, await services.store.messages(conversation_id))
+    return _result(await run_in_threadpool(assessor.assess, transcript, source=f"store:{conversation_id}"), turns)

@@ -1,0 +1,67 @@
+"""The HTML report rendered by headless Chromium: its charts and its findings are in the rendered DOM.
+
+Needs Debian's `chromium` (`apt-get install chromium`); skipped without it unless HUASHU_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.qa.assessor import Assessor
+from app.qa.reports.page import render_report
+from app.qa.scoring import summarize
+from tests.qa.conftest import agent, customer, transcript
+
+pytestmark = pytest.mark.browser
+REQUIRE_ENV = "HUASHU_REQUIRE_BROWSER"
+
+
+def chromium() -> str:
+    found = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
+    if found is None:
+        message = "headless Chromium not found (apt-get install -y chromium)"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    return found
+
+
+def rendered_dom(page: Path, profile: Path) -> str:
+    """The DOM after Chromium loaded the page from disk, offline (no network, no first-run or sync)."""
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_report_renders_its_charts_and_marks_findings(assessor: Assessor, tmp_path: Path) -> None:
+    batch = [
+        assessor.assess(transcript(customer("<img src=x onerror=alert(1)>我的快递到哪了"), agent("亲,这个不行。"), id="refused")),
+        assessor.assess(transcript(customer("你好"), agent("您好,我是小李,请问有什么可以帮您?"), id="fine")),
+    ]
+    page = tmp_path / "qa.html"
+    page.write_text(render_report(batch, [], summarize(batch, assessor.rule_ids)), encoding="utf-8")
+    dom = rendered_dom(page, tmp_path / "profile")
+    assert dom.count("<svg") == 2 and dom.count('class="bar"') >= 10
+    assert "Score distribution" in dom and "Findings per rule" in dom
+    assert 'data-rule="forbidden.phrase"' in dom and 'data-rule="greeting.missing"' in dom
+    assert '<mark class="major" title="forbidden.phrase">不行</mark>' in dom
+    assert "&lt;img src=x onerror=alert(1)&gt;" in dom and "<img" not in dom  # shown as text, never as markup
+    assert 'id="t-refused"' in dom and 'id="agents"' in dom
