@@ -1,8 +1,14 @@
 """The only module that imports pytransitions.
 
 One `Machine(model=None, auto_transitions=False)` per flow, built once and shared by every conversation:
-a conversation is not a model registered with the machine; each step fires an event on a throw-away cursor
-holding just the state name, so a live conversation costs bytes, not a machine (tens of KB) of its own.
+a conversation is not a model registered with the machine, so a live conversation costs bytes, not a
+machine (tens of KB) of its own.
+
+Two ways through the same machine: `trigger` fires a pytransitions event on a throw-away cursor holding
+the state name; `fire`, on the hot path, reads the machine's own transition table (`Event.transitions`,
+compiled once) and checks the route conditions directly — the same first-passing-transition rule without
+pytransitions' per-event bookkeeping (EventData, callback lists), which was a quarter of a QA replay's time.
+`tests/engine/test_machine.py` checks that both agree for every state, trigger and route of the shipped flows.
 """
 
 from __future__ import annotations
@@ -50,11 +56,16 @@ class Move:
     route: Route | None = None
 
 
-def _route_condition(route: Route) -> Callable[[EventData], bool]:
-    def condition(event: EventData) -> bool:
-        return holds(route.when, event.kwargs["ctx"])
+class _RouteCondition:
+    """A route's `when` as a pytransitions condition; keeps the route so the table can be read back."""
 
-    return condition
+    __slots__ = ("route",)
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+
+    def __call__(self, event: EventData) -> bool:
+        return holds(self.route.when, event.kwargs["ctx"])
 
 
 def _remember(route: Route) -> Callable[[EventData], None]:
@@ -85,7 +96,7 @@ class FlowMachine:
                     CUSTOMER_MESSAGE,
                     spec.name,
                     route.goto,
-                    conditions=[_route_condition(route)],
+                    conditions=[_RouteCondition(route)],
                     after=[_remember(route)],
                 )
             for trigger, target in (
@@ -103,12 +114,30 @@ class FlowMachine:
         for name in flow.states:
             machine.add_transition(goto_trigger(name), "*", name)
         self._machine = machine
+        self._table = _read_table(machine)
 
     def can(self, state: str, trigger: str) -> bool:
-        return bool(self._machine.get_transitions(trigger=trigger, source=state))
+        return (state, trigger) in self._table
 
     def fire(self, state: str, trigger: str, ctx: TurnContext) -> Move | None:
-        """Fire `trigger` from `state`; None when every candidate route's condition failed."""
+        """Take the first transition of `trigger` from `state` whose route condition holds; None if none does."""
+        candidates = self._table.get((state, trigger))
+        if candidates is None:
+            self._explain_invalid(state, trigger)
+        for dest, route in candidates or ():
+            if route is None or holds(route.when, ctx):
+                return Move(dest, trigger, route)
+        return None
+
+    def _explain_invalid(self, state: str, trigger: str) -> None:
+        if state not in self.flow.states:
+            raise UnknownState(f"flow {self.flow.name!r} has no state {state!r}")
+        if trigger not in self._machine.events:
+            raise InvalidTransition(f"flow {self.flow.name!r} has no trigger {trigger!r} (state {state!r})")
+        raise InvalidTransition(f"flow {self.flow.name!r}: can't trigger event {trigger} from state {state}")
+
+    def trigger(self, state: str, trigger: str, ctx: TurnContext) -> Move | None:
+        """The same as `fire`, through pytransitions' own event processing."""
         if state not in self.flow.states:
             raise UnknownState(f"flow {self.flow.name!r} has no state {state!r}")
         event = self._machine.events.get(trigger)
@@ -120,3 +149,16 @@ class FlowMachine:
         except MachineError as exc:
             raise InvalidTransition(f"flow {self.flow.name!r}: {exc.value}") from None
         return Move(cursor.state, trigger, cursor.route) if moved else None
+
+
+def _read_table(machine: Machine) -> dict[tuple[str, str], tuple[tuple[str, Route | None], ...]]:
+    """(source, trigger) → the machine's transitions in order, each with the route its condition tests."""
+    table: dict[tuple[str, str], tuple[tuple[str, Route | None], ...]] = {}
+    for name, event in machine.events.items():
+        for source, transitions in event.transitions.items():
+            entries = []
+            for transition in transitions:
+                routes = [c.func.route for c in transition.conditions if isinstance(c.func, _RouteCondition)]
+                entries.append((transition.dest, routes[0] if routes else None))
+            table[(source, name)] = tuple(entries)
+    return table

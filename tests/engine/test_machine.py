@@ -97,3 +97,28 @@ def test_unknown_state_raises_our_error(machine: FlowMachine) -> None:
 def test_machine_is_shared_and_keeps_no_conversation_state(machine: FlowMachine) -> None:
     machine.fire("listen", CUSTOMER_MESSAGE, ctx(analysis("complaint", "angry")))
     assert machine._machine.models == []  # conversations never register as models
+
+
+def test_fast_path_agrees_with_firing_pytransitions_for_every_state_and_trigger(engine) -> None:  # type: ignore[no-untyped-def]
+    """`fire` reads the machine's table; `trigger` goes through pytransitions: same answers everywhere."""
+    from itertools import product
+
+    contexts = [
+        ctx(analysis(intent, emotion, handoff), slots, counters)
+        for intent, emotion, handoff in product(
+            ["complaint", "order_status", "thanks_bye", "other", "warranty", "greeting"], ["neutral", "angry", "negative"], [False, True]
+        )
+        for slots in ({}, {"order_id": "1", "topic": "order_status"})
+        for counters in ({}, {"angry": 2, "unclear": 2, "order_id_asked": 2})
+    ]
+    for machine in engine.machines.values():
+        for state in machine.flow.states:
+            for trigger in machine._machine.events:
+                if not machine.can(state, trigger):
+                    with pytest.raises(InvalidTransition):
+                        machine.trigger(state, trigger, contexts[0])
+                    with pytest.raises(InvalidTransition):
+                        machine.fire(state, trigger, contexts[0])
+                    continue
+                for context in contexts:
+                    assert machine.fire(state, trigger, context) == machine.trigger(state, trigger, context), (state, trigger)
