@@ -159,6 +159,6 @@ def _read_table(machine: Machine) -> dict[tuple[str, str], tuple[tuple[str, Rout
             entries = []
             for transition in transitions:
                 routes = [c.func.route for c in transition.conditions if isinstance(c.func, _RouteCondition)]
-                entries.append((transition.dest, routes[0] if routes else None))
+                entries.append((str(transition.dest), routes[0] if routes else None))
             table[(source, name)] = tuple(entries)
     return table

@@ -6,7 +6,9 @@ Used by assist mode (to follow the agent through the script) and by QA replay.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -27,11 +29,13 @@ class StageTag:
 
 class StageTagger:
     def __init__(self, content: Content) -> None:
-        # Longest cues first so "还有其他需要帮助" wins over a shorter cue at the same position.
-        self._cues = sorted(
-            ((cue, stage) for stage, cues in content.stage_cues.items() for cue in cues if cue),
-            key=lambda item: -len(item[0]),
-        )
+        # One alternation, longest cue first, scans a message once in C; where cues overlap, the longest
+        # ("还有其他需要帮助") wins over a shorter one inside it.
+        self._stage_of = {cue: stage for stage, cues in content.stage_cues.items() for cue in cues if cue}
+        cues = sorted(self._stage_of, key=len, reverse=True)
+        self._cue_pattern = re.compile("|".join(map(re.escape, cues))) if cues else None
+        # Agents repeat themselves across conversations ("请问还有其他问题吗"); tags are immutable.
+        self._cached_tag = lru_cache(maxsize=8192)(self._tag)
         self._texts: dict[str, tuple[list[str], list[str]]] = {}
         for phrase in content.phrases.values():
             ids, texts = self._texts.setdefault(phrase.stage, ([], []))
@@ -40,15 +44,19 @@ class StageTagger:
                 texts.append("".join(template.parts[0::2]))  # literals only: slot values vary
 
     def stages_in(self, text: str) -> tuple[str, ...]:
-        first_seen: dict[str, int] = {}
-        for cue, stage in self._cues:
-            position = text.find(cue)
-            if position >= 0 and position < first_seen.get(stage, len(text) + 1):
-                first_seen[stage] = position
-        return tuple(sorted(first_seen, key=first_seen.__getitem__))
+        """Every stage whose cue occurs in `text`, in order of first appearance."""
+        if self._cue_pattern is None:
+            return ()
+        seen: dict[str, None] = {}
+        for match in self._cue_pattern.finditer(text):
+            seen.setdefault(self._stage_of[match.group()], None)
+        return tuple(seen)
 
     def tag(self, text: str, *, phrase_id: str | None = None, phrase_stage: str | None = None) -> StageTag:
         """Tag an agent message; a `phrase_id` the agent picked from the sidebar decides the stage."""
+        return self._cached_tag(text, phrase_id, phrase_stage)
+
+    def _tag(self, text: str, phrase_id: str | None, phrase_stage: str | None) -> StageTag:
         if phrase_id is not None and phrase_stage is not None:
             stages = self.stages_in(text) or (phrase_stage,)
             return StageTag(phrase_stage, stages if phrase_stage in stages else (*stages, phrase_stage), phrase_id, 100.0)
