@@ -39,7 +39,9 @@ _ISO: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![0-9])")
 _MONTH_DAY: Final = re.compile(rf"({_NUM})月({_NUM})(?:日|号)?(?![0-9])")
 _YEAR_BEFORE: Final = re.compile(r"(?:(?<![0-9])(\d{4})年|(去年|今年|明年))$")
 _NEAR_MONTH: Final = re.compile(rf"(上上|上|这|本|下)个?月({_NUM})(?:日|号)")
-_OFFSET: Final = re.compile(r"(\d{1,3}|[一二两三四五六七八九十]{1,3})个?(天|日|周|星期|礼拜|月)(?:以|之)?(前|后)")
+_OFFSET: Final = re.compile(
+    r"(\d{1,3}|[一二两三四五六七八九十]{1,3})个?(天|日|周|星期|礼拜|月)(?:以|之)?(前|后)"
+)
 _WEEKDAY_NAME: Final = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
 _WEEK_BEFORE: Final = re.compile(r"(每|上上|上|下下|下|这|本)?个?$")
 _DAY_WORD: Final = re.compile("|".join(sorted(_DAY_WORDS, key=len, reverse=True)))

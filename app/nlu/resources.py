@@ -11,6 +11,11 @@ import yaml
 _DATA_PACKAGE = "app.nlu.data"
 
 
+class DataError(ValueError):
+    """A defect in the NLU's package data (lexicons, training split); the message names the file,
+    the offending entry and how to fix it. Raised at load time, never while analysing."""
+
+
 def read_text(name: str) -> str:
     """The UTF-8 text of the package data file `name`."""
     return resources.files(_DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
@@ -20,7 +25,7 @@ def read_yaml(name: str) -> dict[str, Any]:
     """A YAML mapping from package data; anything but a mapping is a packaging defect."""
     loaded = yaml.safe_load(read_text(name))
     if not isinstance(loaded, dict):
-        raise ValueError(f"{_DATA_PACKAGE}/{name}: expected a YAML mapping at the top level")
+        raise DataError(f"{_DATA_PACKAGE}/{name}: expected a YAML mapping at the top level")
     return loaded
 
 

@@ -3,8 +3,12 @@
 We own a `jieba.Tokenizer` (never the global one) and load `data/domain_dict.txt` into it. Its
 no-HMM cut (`Tokenizer.cut(text, HMM=False)`) spends most of its ~35 µs in generator plumbing, so
 `Segmenter` re-implements the same maximum-probability DAG route over the tokenizer's own `FREQ`
-table in one tight loop (~10 µs). `tests/nlu/test_segment.py` checks the two agree on every training
+table in one tight loop (~10 µs). `tests/nlu/test_segment.py` checks the two agree on every labelled
 message. JDDC placeholders such as `[订单x]` are kept as single tokens.
+
+The memos filled while cutting hold values of a pure function of the dictionary, so they never
+change a result; concurrent use from several threads is safe (dict operations are atomic in
+CPython and a lost insert only costs a recomputation).
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ _DOMAIN_DICT: Final = "domain_dict.txt"
 # jieba's own block pattern (re_han_default): runs of CJK, Latin, digits and a few joiners.
 _BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 PLACEHOLDER: Final = re.compile(r"(\[[\u4e00-\u9fff]{1,6}x\])")
+# Memo markers (real log-probabilities are negative): a prefix of some word but no word itself, and
+# a fragment that is not even a prefix.
+_PREFIX_ONLY: Final = 1.0
+_ABSENT: Final = 2.0
+_NEVER: Final = float("-inf")
+_ASCII_ALNUM: Final = re.compile(r"[0-9a-zA-Z]")
+_END: Final = "\0"  # pads the last two-character window of a block; never in normalised text
+MEMO_LIMIT: Final = 500_000  # fragments remembered before the memo starts over (bounds memory)
 
 
 def build_tokenizer() -> jieba.Tokenizer:
@@ -45,6 +57,10 @@ class Segmenter:
         self.tokenizer = tokenizer if tokenizer is not None else build_tokenizer()
         self._freq: dict[str, int] = self.tokenizer.FREQ
         self._log_total = log(self.tokenizer.total)
+        # Memos filled on first sight (bounded by MEMO_LIMIT): fragment → log-probability, and the
+        # one-/two-character summary of a position keyed by its first two characters.
+        self._memo: dict[str, float] = {}
+        self._pairs: dict[str, tuple[float, float, bool]] = {}
 
     def segment(self, text: str) -> tuple[str, ...]:
         """The tokens of `text`, in order."""
@@ -64,40 +80,92 @@ class Segmenter:
         for index, block in enumerate(_BLOCK.split(text)):
             if index & 1:
                 self._cut_block(block, out)
-            else:
-                out.extend(ch for ch in block if not ch.isspace())
+            elif block:
+                out.extend(block.replace(" ", ""))  # each punctuation mark is a token, as in jieba
+
+    def _log_probability(self, fragment: str) -> float:
+        """log P(fragment) for a dictionary word, else _PREFIX_ONLY or _ABSENT; memoised.
+
+        jieba's FREQ holds raw counts for ~600k entries; a small memo of the fragments actually seen
+        saves the log per candidate and keeps the hot lookups in a small, cache-friendly dict.
+        """
+        count = self._freq.get(fragment)
+        if count is None:
+            value = _ABSENT
+        elif count:
+            value = log(count) - self._log_total
+        else:
+            value = _PREFIX_ONLY
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[fragment] = value
+        return value
+
+    def _pair(self, pair: str) -> tuple[float, float, bool]:
+        """For a position whose next two characters are `pair` (a trailing "\0" marks the block's
+        end): log P of the one- and two-character words there (_NEVER if not a word) and whether a
+        longer word may start there; memoised.
+
+        Most Chinese words are one or two characters, so one lookup settles most positions.
+        """
+        one = self._log_probability(pair[0])
+        two = self._log_probability(pair) if pair[1] != _END else _ABSENT
+        entry = (one if one < 0.0 else _NEVER, two if two < 0.0 else _NEVER, two != _ABSENT)
+        if len(self._pairs) >= MEMO_LIMIT:
+            self._pairs.clear()
+        self._pairs[pair] = entry
+        return entry
 
     def _cut_block(self, block: str, out: list[str]) -> None:
         """jieba's `__cut_DAG_NO_HMM`: best route right-to-left, then glue single Latin/digit chars."""
-        freq = self._freq
-        log_total = self._log_total
+        if len(block) == 1:  # frequent in chat ("好 的", "[订单x] 到"): nothing to decide
+            out.append(block)
+            return
+        pairs = self._pairs.get
+        lookup = self._memo.get
         size = len(block)
-        score = [0.0] * (size + 1)
+        score = [0.0] * (size + 2)
         ends = [0] * (size + 1)
+        unknown = -self._log_total
+        after_one = after_two = 0.0  # score[start + 1] and score[start + 2], kept in locals
+        window = block[-1] + _END
         for start in range(size - 1, -1, -1):
-            best = 0.0
-            best_end = -1
-            end = start + 1
-            frag = block[start]
-            while True:
-                count = freq.get(frag)
-                if count is None:  # not even a prefix of a dictionary word
-                    break
-                if count:
-                    value = log(count) - log_total + score[end]
-                    if best_end < 0 or value >= best:  # ties go to the longer word, as in jieba
-                        best = value
-                        best_end = end
-                if end >= size:
-                    break
-                end += 1
-                frag = block[start:end]
-            if best_end < 0:  # unknown character: jieba scores it as frequency 1
-                best = -log_total + score[start + 1]
+            one, two, longer = pairs(window) or self._pair(window)
+            best = one + after_one
+            best_end = start + 1
+            candidate = two + after_two
+            if candidate >= best:  # ties go to the longer word, as in jieba (-inf ties fixed below)
+                best = candidate
+                best_end = start + 2
+            if longer:
+                end = start + 3
+                while end <= size:
+                    value = lookup(block[start:end])
+                    if value is None:
+                        value = self._log_probability(block[start:end])
+                    if value < 0.0:  # a dictionary word (markers are positive)
+                        value += score[end]
+                        if value >= best:
+                            best = value
+                            best_end = end
+                    elif value == _ABSENT:  # not even a prefix of a dictionary word
+                        break
+                    end += 1
+            if best == _NEVER:  # no dictionary word starts here: one character, scored as frequency 1
+                best = unknown + after_one
                 best_end = start + 1
             score[start] = best
             ends[start] = best_end
+            after_two = after_one
+            after_one = best
+            window = block[start - 1:start + 1]  # the next position's window (unused after start 0)
         position = 0
+        if _ASCII_ALNUM.search(block) is None:  # the common, all-CJK block: no gluing to do
+            while position < size:
+                end = ends[position]
+                out.append(block[position:end])
+                position = end
+            return
         latin = ""
         while position < size:
             end = ends[position]

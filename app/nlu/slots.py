@@ -1,9 +1,11 @@
 """Slot extraction: order ids, phones, e-mails, dates, product models and amounts.
 
-Numbers are claimed in a fixed order so one digit run never fills two slots: e-mails first, then
-numbers after an order marker (订单号 13812345678 is an order), then phone numbers, then remaining
-long digit runs as order ids. Claimed spans are blanked before dates and models are looked for.
-Vocabulary (series names, exclusions, markers) comes from `data/slots.yaml`.
+A digit run fills at most one slot. E-mails are taken first; then each number is classified by its
+shape and left context, in this precedence: after an order marker it is an order id (订单号
+13812345678 is an order), a mainland mobile / landline / 400 number is a phone, any other run of
+9-20 digits is an order id. Claimed spans are blanked before amounts, dates and product models are
+looked for, so an order id never becomes a date or a model. Vocabulary (series names, markers,
+exclusions) comes from `data/slots.yaml`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Final
 from app.nlu.analysis import SLOT_NAMES
 from app.nlu.dates import DateFinder
 from app.nlu.numerals import parse_decimal, plain
+from app.nlu.resources import DataError
 
 _PLACEHOLDER_SLOTS: Final = {
     "[订单x]": "order_id", "[电话x]": "phone", "[手机x]": "phone", "[邮箱x]": "email", "[金额x]": "amount",
@@ -26,7 +29,8 @@ _EMAIL: Final = re.compile(r"[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+
 # A number as customers type it: a digit run, hyphenated (010-12345678, 400-800-8888) or a mobile
 # grouped 3-4-4 with spaces; `_classify_number` decides what it is from its shape and left context.
 _NUMBER_TOKEN: Final = re.compile(
-    r"(?<![0-9a-z])(?:\+?86[- ]?)?1[3-9][0-9][- ][0-9]{4}[- ][0-9]{4}(?![0-9])|(?<![0-9a-z.])[0-9]+(?:-[0-9]+)*"
+    r"(?<![0-9a-z])(?:\+?86[- ]?)?1[3-9][0-9][- ][0-9]{4}[- ][0-9]{4}(?![0-9])"
+    r"|(?<![0-9a-z.])[0-9]+(?:-[0-9]+)*"
 )
 _MOBILE: Final = re.compile(r"1[3-9][0-9]{9}")
 _LANDLINE: Final = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
@@ -34,7 +38,9 @@ _SERVICE_LINE: Final = re.compile(r"[48]00[0-9]{7}")
 _MARKER_JOINERS: Final = " :#是为"
 _AMOUNT_PREFIXED: Final = re.compile(r"(?:¥|rmb|人民币)\s*([0-9]+(?:\.[0-9]+)?)")
 _AMOUNT_SUFFIXED: Final = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*(万)?\s*(元|块钱|块|rmb|人民币)")
-_AMOUNT_CHINESE: Final = re.compile(r"([零一二两三四五六七八九十百千万点]+)(元|块钱|块)([一二三四五六七八九])?")
+_AMOUNT_CHINESE: Final = re.compile(
+    r"([零一二两三四五六七八九十百千万点]+)(元|块钱|块)([一二三四五六七八九])?"
+)
 _LATIN: Final = re.compile(r"[a-z]")
 _MODEL_FIELD: Final = re.compile(r"型号\s*(?:是|为|:)?\s*([a-z0-9]+(?:[-/][a-z0-9]+)*)")
 _CODE: Final = re.compile(r"(?<![a-z0-9@._\-])([a-z]{1,6})(-?)([0-9][a-z0-9]*(?:-[a-z0-9]+)*)(?![a-z0-9@])")
@@ -50,7 +56,8 @@ class SlotExtractor:
         self._phone_markers = tuple(_strings(config, "phone_markers"))
         product = config["product"]
         self._series: dict[str, tuple[str, bool]] = {
-            str(name): (str(spec["canonical"]), bool(spec["latin"])) for name, spec in product["series"].items()
+            str(name): (str(spec["canonical"]), bool(spec["latin"]))
+            for name, spec in product["series"].items()
         }
         self._cjk_series = tuple(name for name, (_, latin) in self._series.items() if not latin)
         self._suffixes = {str(k): str(v) for k, v in product["suffixes"].items()}
@@ -59,9 +66,11 @@ class SlotExtractor:
         names = "|".join(sorted(map(re.escape, self._series), key=len, reverse=True))
         suffixes = "|".join(sorted(map(re.escape, self._suffixes), key=len, reverse=True))
         self._suffix_words = re.compile(suffixes)
+        # series, then a number ("15", "s24", "k70", "60e": a trailing letter only when it is not the
+        # start of a word such as "pro"), then suffix words, which may be run together ("15promax").
         self._series_pattern = re.compile(
-            rf"(?<![a-z])({names})\s*([0-9]{{1,4}}[a-z]?|[a-z][0-9]{{1,4}}[a-z]?)?"
-            rf"((?:\s*(?:{suffixes})(?![a-z]))*)"
+            rf"(?<![a-z])({names})\s*((?:[a-z])?[0-9]{{1,4}}(?![0-9])(?:[a-z](?![a-z]))?)?"
+            rf"((?:\s*(?:{suffixes})(?:(?![a-z])|(?=(?:{suffixes}))))*)"
         )
 
     def extract(self, text: str, today: date) -> dict[str, str]:
@@ -83,14 +92,15 @@ class SlotExtractor:
             masked = self._numbers(masked, found)
         if "amount" not in found and _has_money_marker(masked):
             self._amount(masked, found)
-        if "date" not in found:
-            when = self._dates.find(masked, today)
-            if when is not None:
-                found["date"] = when
+        when = self._dates.find(masked, today)
+        if when is not None:
+            found["date"] = when
         if _LATIN.search(masked) or (runs and any(name in masked for name in self._cjk_series)):
             model = self._model(masked)
             if model is not None:
                 found["product_model"] = model
+        if len(found) < 2:
+            return found
         return {name: found[name] for name in SLOT_NAMES if name in found}
 
     def _numbers(self, text: str, found: dict[str, str]) -> str:
@@ -191,5 +201,5 @@ def _has_money_marker(text: str) -> bool:
 def _strings(config: Mapping[str, Any], key: str) -> list[str]:
     values = config.get(key, [])
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"slots.yaml: {key!r} must be a list of strings (quote yes/no/on/off)")
+        raise DataError(f"slots.yaml: {key!r} must be a list of strings (quote yes/no/on/off)")
     return values

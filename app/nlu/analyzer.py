@@ -1,0 +1,106 @@
+"""The NLU entry point: one `Analyzer` turns a customer message into an `Analysis`.
+
+`Analyzer.load()` builds every part from package data (about a second, mostly jieba's dictionary);
+`analyze` is then pure and deterministic: the same text and `today` give the same `Analysis`, and
+no clock, randomness or I/O is involved. `get_analyzer()` shares one instance per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Final
+
+from app.nlu.analysis import Analysis
+from app.nlu.confirmation import ConfirmationDetector
+from app.nlu.emotion import EmotionDetector
+from app.nlu.handoff import HandoffDetector
+from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
+from app.nlu.lexicon import LexiconSet
+from app.nlu.normalize import Normalizer
+from app.nlu.resources import read_jsonl, read_yaml
+from app.nlu.segment import Segmenter
+from app.nlu.slots import SlotExtractor
+
+TRAIN_FILE: Final = "train.jsonl"
+DEFAULT_CACHE_SIZE: Final = 8192  # QA replay repeats messages ("好的", "谢谢") across transcripts
+# Slot presence is a training feature; which day "today" is does not change presence.
+_TRAINING_DAY: Final = date(2026, 1, 15)
+
+
+class Analyzer:
+    """Normalise → segment → slots → confirmation, emotion, hand-off → intent."""
+
+    def __init__(self, normalizer: Normalizer, segmenter: Segmenter, slots: SlotExtractor,
+                 confirmation: ConfirmationDetector, emotion: EmotionDetector, handoff: HandoffDetector,
+                 intents: IntentClassifier, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.normalizer = normalizer
+        self.segmenter = segmenter
+        self.slots = slots
+        self.confirmation = confirmation
+        self.emotion = emotion
+        self.handoff = handoff
+        self.intents = intents
+        # One trie walk per message serves the intent, emotion and hand-off lexicons.
+        # (Confirmation scans on its own: it only looks when the message starts like an answer.)
+        self._lexicons = LexiconSet([intents.phrases, emotion.phrases, handoff.phrases])
+        # Results are immutable, so a bounded cache keyed on (text, today) cannot change answers.
+        self._cached = lru_cache(maxsize=cache_size)(self._analyze) if cache_size else self._analyze
+
+    @classmethod
+    def load(cls, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
+        """Build from package data and train the intent model on the training split."""
+        normalizer = Normalizer()
+        segmenter = Segmenter()
+        slots = SlotExtractor(read_yaml("slots.yaml"))
+        samples = []
+        for record in read_jsonl(TRAIN_FILE):
+            normalized = normalizer(record["text"])
+            slot_names = slots.extract(normalized, _TRAINING_DAY)
+            samples.append((extract_features(normalized, slot_names), record["intent"]))
+        intents = IntentClassifier(NaiveBayes.fit(samples), read_yaml("intent_lexicon.yaml"))
+        confirmation = ConfirmationDetector(read_yaml("confirmation.yaml"))
+        emotion = EmotionDetector(read_yaml("emotion_lexicon.yaml"))
+        handoff = HandoffDetector(read_yaml("handoff.yaml"))
+        return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, intents,
+                   cache_size=cache_size)
+
+    def analyze(self, text: str, *, today: date) -> Analysis:
+        """Understand one customer message; `today` resolves relative dates such as 昨天."""
+        return self._cached(text, today)
+
+    def _analyze(self, text: str, today: date) -> Analysis:
+        normalized = self.normalizer(text)
+        tokens = self.segmenter.segment(normalized)
+        slots = self.slots.extract(normalized, today)
+        cue_matches, emotion_matches, handoff_matches = self._lexicons.find(normalized)
+        confirmation = self.confirmation.detect(normalized)
+        emotion = self.emotion.judge(normalized, emotion_matches)
+        handoff = self.handoff.judge(normalized, handoff_matches)
+        result = self.intents.classify(
+            normalized, extract_features(normalized, slots),
+            emotion=emotion.label, handoff=handoff.requested, handoff_declined=handoff.declined,
+            acknowledgement=confirmation.answer if confirmation.bare else None, cue_matches=cue_matches,
+        )
+        return Analysis(
+            text=text, normalized=normalized, tokens=tokens, intent=result.intent,
+            confidence=result.confidence, alternatives=result.alternatives, slots=MappingProxyType(slots),
+            confirmation=confirmation.answer, emotion=emotion.label, emotion_score=emotion.score,
+            handoff=handoff.requested,
+        )
+
+
+_lock = threading.Lock()
+_shared: Analyzer | None = None
+
+
+def get_analyzer() -> Analyzer:
+    """The process-wide analyzer, built on first use (thread-safe)."""
+    global _shared
+    if _shared is None:
+        with _lock:
+            if _shared is None:
+                _shared = Analyzer.load()
+    return _shared

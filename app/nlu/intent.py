@@ -1,0 +1,207 @@
+"""Intent classification: a Naive Bayes model trained at load time plus weighted lexicon cues.
+
+Multinomial Naive Bayes over binary features (CJK character unigrams and bigrams, first/last
+character, Latin words, number shapes, slot presence) is trained from `data/train.jsonl` in tens of
+milliseconds and scores a message in a few microseconds. The lexicon (`data/intent_lexicon.yaml`)
+adds log-odds for high-precision phrases, emotion and hand-off add their own evidence, and a
+softmax whose temperature was chosen by cross-validation on the training split turns the scores
+into `confidence`. Messages made of features the model has never seen lean towards `other`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any, Final, NamedTuple
+
+from app.nlu.analysis import INTENTS
+from app.nlu.lexicon import Match, PhraseMatcher
+from app.nlu.resources import DataError
+
+ALPHA: Final = 0.1  # additive smoothing; chosen by 5-fold cross-validation on the training split
+TEMPERATURE: Final = 6.0  # softmax temperature for NB log-scores; chosen the same way
+UNKNOWN_WEIGHT: Final = 3.0  # log-odds towards `other` for a message made only of unseen features
+HANDOFF_WEIGHT: Final = 6.0  # an explicit request for a human outweighs everything but a far stronger intent
+EMOTION_WEIGHTS: Final = {"angry": 3.0, "negative": 1.0}  # log-odds towards `complaint`
+ACK_CAP: Final = 0.5  # a bare acknowledgement ("好的", "嗯") never gets a confident content intent
+MAX_ALTERNATIVES: Final = 3
+WEIGHT_SCALE: Final = 32  # fixed-point scale of the model's log-likelihoods (1/32 nat)
+LANE_OFFSET: Final = 1 << 10  # keeps every packed log-likelihood (≥ -32 nat) non-negative
+
+_OTHER: Final = INTENTS.index("other")
+_HANDOFF: Final = INTENTS.index("handoff")
+_COMPLAINT: Final = INTENTS.index("complaint")
+_THANKS_BYE: Final = INTENTS.index("thanks_bye")
+_INVERSE_TEMPERATURE: Final = 1.0 / TEMPERATURE
+_LANES: Final = struct.Struct(f"<{len(INTENTS)}I")  # one unsigned 32-bit lane per intent
+_CJK_RUN: Final = re.compile(r"[\u4e00-\u9fff]+")
+_LATIN_OR_NUMBER: Final = re.compile(r"[a-z]+|[0-9]+")
+
+
+class IntentResult(NamedTuple):
+    """The chosen intent, its probability, and the runners-up (best first)."""
+
+    intent: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...]
+
+
+def extract_features(normalized: str, slot_names: Iterable[str]) -> set[str]:
+    """The binary features of a message: CJK character unigrams and bigrams, the first and last
+    CJK character, Latin words, the shape of numbers, and which slots are present.
+
+    Jieba's words are deliberately not features: nearly every Chinese word is already a character
+    bigram here, and 5-fold cross-validation on the training split scored the model without them
+    slightly higher (89.5% vs 89.2%) at lower cost. Features are not namespaced because the kinds
+    cannot collide (a bigram has two CJK characters, a Latin word none).
+    """
+    features: set[str] = set()
+    runs = _CJK_RUN.findall(normalized)
+    for run in runs:
+        features.update(run)
+        features.update(map(str.__add__, run, run[1:]))
+    if runs:
+        features.add("^" + runs[0][0])
+        features.add(runs[-1][-1] + "$")
+    for word in _LATIN_OR_NUMBER.findall(normalized):
+        if word[0].isdigit():
+            features.add("<num>" if len(word) < 6 else "<longnum>")
+        else:
+            features.add(word)
+    for name in slot_names:
+        features.add("<slot:" + name + ">")
+    return features
+
+
+class NaiveBayes:
+    """Multinomial Naive Bayes over binary features, laid out for fast scoring in CPython.
+
+    score(c) = log P(c) + Σ_known_f log P(f|c); unseen features are skipped. Each log P(f|c) is
+    stored in fixed point (1/WEIGHT_SCALE nat; rounding ≤ 0.016 nat, far below the model's own
+    resolution) plus LANE_OFFSET to keep it non-negative, and a feature's 13 values are packed into
+    one Python int, 32 bits per intent. Scoring a message is then a C-level lookup, one `sum()` of
+    a few big ints and one `struct.unpack`, instead of a Python loop over (feature, intent) pairs:
+    several times faster, which the per-turn budget needs. A lane cannot overflow: that
+    would take 2**32 / (2 * LANE_OFFSET) features in one message.
+    """
+
+    def __init__(self, priors: tuple[float, ...], rows: dict[str, int]) -> None:
+        self.priors = priors
+        self.rows = rows  # feature → packed fixed-point log-likelihoods (see class docstring)
+
+    @classmethod
+    def fit(cls, samples: Iterable[tuple[AbstractSet[str], str]], alpha: float = ALPHA) -> NaiveBayes:
+        """Train on (features, intent) pairs; every intent must occur at least once."""
+        documents: Counter[str] = Counter()
+        counts: dict[str, Counter[str]] = {intent: Counter() for intent in INTENTS}
+        for features, intent in samples:
+            documents[intent] += 1
+            counts[intent].update(features)
+        missing = [intent for intent in INTENTS if not documents[intent]]
+        if missing:
+            raise DataError(f"no training examples for intents {missing}")
+        vocabulary = sorted(set().union(*counts.values()))
+        total = sum(documents.values())
+        priors = tuple(math.log(documents[intent] / total) for intent in INTENTS)
+        denominators = [math.log(sum(counts[i].values()) + alpha * len(vocabulary)) for i in INTENTS]
+        rows = {
+            feature: int.from_bytes(_LANES.pack(*(
+                LANE_OFFSET + round(WEIGHT_SCALE * (math.log(counts[intent][feature] + alpha) - denominator))
+                for intent, denominator in zip(INTENTS, denominators)
+            )), "little")
+            for feature in vocabulary
+        }
+        return cls(priors, rows)
+
+    def log_likelihoods(self, feature: str) -> tuple[float, ...] | None:
+        """log P(feature | intent) per intent as stored (for inspection and tests)."""
+        row = self.rows.get(feature)
+        if row is None:
+            return None
+        lanes = _LANES.unpack(row.to_bytes(_LANES.size, "little"))
+        return tuple((lane - LANE_OFFSET) / WEIGHT_SCALE for lane in lanes)
+
+    def log_scores(self, features: AbstractSet[str], scale: float = 1.0) -> tuple[list[float], int, int]:
+        """Per-intent log-scores times `scale` (INTENTS order), the number of known and of all features."""
+        known = list(filter(None, map(self.rows.get, features)))  # packed rows are never 0
+        shift = len(known) * LANE_OFFSET
+        factor = scale / WEIGHT_SCALE
+        lanes = _LANES.unpack(sum(known).to_bytes(_LANES.size, "little"))
+        return ([prior * scale + (lane - shift) * factor for prior, lane in zip(self.priors, lanes)],
+                len(known), len(features))
+
+
+class IntentClassifier:
+    """Combines the trained model, the cue lexicon and the other analysers' signals into one intent."""
+
+    def __init__(self, model: NaiveBayes, lexicon: Mapping[str, Any]) -> None:
+        self.model = model
+        self.phrases = _cue_table(lexicon)
+        self._cues = PhraseMatcher(self.phrases)
+
+    def classify(self, normalized: str, features: AbstractSet[str], *, emotion: str = "neutral",
+                 handoff: bool = False, handoff_declined: bool = False, acknowledgement: str | None = None,
+                 cue_matches: list[Match[tuple[tuple[int, float], ...]]] | None = None) -> IntentResult:
+        """The intent of a message from its features and the other analysers' verdicts.
+
+        `acknowledgement` is the answer ("yes"/"no") when the message is nothing but an answer;
+        `cue_matches` are this lexicon's matches if the caller already scanned (see `LexiconSet`).
+        """
+        scores, known, seen = self.model.log_scores(features, _INVERSE_TEMPERATURE)
+        if cue_matches is None:
+            cue_matches = self._cues.find(normalized)
+        thanks_cue = False
+        for match in cue_matches:
+            for index, weight in match.value:
+                scores[index] += weight
+                thanks_cue = thanks_cue or index == _THANKS_BYE
+        if seen:
+            scores[_OTHER] += UNKNOWN_WEIGHT * (1.0 - known / seen)
+        if emotion in EMOTION_WEIGHTS:
+            scores[_COMPLAINT] += EMOTION_WEIGHTS[emotion]
+        if handoff:
+            scores[_HANDOFF] += HANDOFF_WEIGHT
+        elif handoff_declined:  # "不用转人工": the words of a hand-off request, meaning the opposite
+            scores[_HANDOFF] -= HANDOFF_WEIGHT
+        top = max(scores)
+        exp = math.exp
+        exps = [exp(score - top) for score in scores]
+        total = sum(exps)
+        # sorted() is stable, so equal scores keep INTENTS order: the ranking is deterministic.
+        ranked = sorted(range(len(INTENTS)), key=exps.__getitem__, reverse=True)
+        best = ranked[0]
+        confidence = exps[best] / total
+        # "好的" is an answer, not a request; "好的谢谢" and "没有了" (a bare no: nothing more to ask)
+        # may still close the conversation.
+        closing = best == _THANKS_BYE and (thanks_cue or acknowledgement == "no")
+        if acknowledgement is not None and best != _OTHER and not closing:
+            ranked.remove(_OTHER)
+            ranked.insert(0, _OTHER)
+            best = _OTHER
+            confidence = min(exps[_OTHER] / total, ACK_CAP)
+        alternatives = tuple([(INTENTS[i], exps[i] / total) for i in ranked[1:1 + MAX_ALTERNATIVES]])
+        return IntentResult(INTENTS[best], confidence, alternatives)
+
+
+def _cue_table(lexicon: Mapping[str, Any]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """phrase → ((intent index, weight), …); unknown intents and non-string phrases are data defects."""
+    table: dict[str, list[tuple[int, float]]] = {}
+    for intent, phrases in (lexicon.get("cues") or {}).items():
+        if intent not in INTENTS:
+            raise DataError(f"intent_lexicon.yaml: unknown intent {intent!r}; expected one of {INTENTS}")
+        for phrase, weight in phrases.items():
+            table.setdefault(_phrase(phrase), []).append((INTENTS.index(intent), float(weight)))
+    for phrase in lexicon.get("ignore") or []:
+        table.setdefault(_phrase(phrase), [])
+    return {phrase: tuple(pairs) for phrase, pairs in table.items()}
+
+
+def _phrase(value: object) -> str:
+    """YAML turns 12315 into an int (fine) and yes/no into bools (a defect: quote them)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"lexicon phrase {value!r} must be a string; quote yes/no/on/off in YAML")
+    return str(value).lower()
