@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     default_flow: str = "default"
     agent_tokens: str = Field(default="", description="agent credentials: name:token,name2:token2")
     redis_url: str | None = Field(default=None, description="redis://… to fan events out across workers")
+    redis_prefix: str = Field(
+        default="huashu", min_length=1, description="Redis channel/key prefix; services sharing a Redis use different ones"
+    )
+    dev_token: bool = Field(
+        default=False, description="`huashu serve` with no agent tokens generates and prints a development token"
+    )
     max_frame_bytes: int = Field(default=16 * 1024, ge=256, description="larger WebSocket frames close with 1009")
     max_text_chars: int = Field(default=2000, ge=1)
     rate_limit_per_minute: int = Field(default=120, ge=1, description="customer messages per connection")

@@ -17,7 +17,11 @@ def to_transcript(conversation: StoredConversation, messages: Sequence[StoredMes
     """Customer, bot and agent lines in order; system rows (start, action results, takeovers) stay out."""
     turns = tuple(Turn(m.role, m.text, m.created_at) for m in messages if m.role in ROLES)
     return Transcript(
-        id=conversation.id, channel=conversation.channel, turns=turns, agent=conversation.agent, flow=conversation.flow
+        id=conversation.id,
+        channel=conversation.channel,
+        turns=turns,
+        agent=conversation.agent,
+        flow=conversation.flow,
     )
 
 

@@ -82,7 +82,9 @@ class RedisNonces:
         self._prefix = prefix
 
     async def claim(self, nonce: str, ttl_seconds: int) -> bool:
-        return bool(await self._client.set(f"{self._prefix}:ticket:{nonce}", b"1", nx=True, ex=ttl_seconds + 1))
+        return bool(
+            await self._client.set(f"{self._prefix}:ticket:{nonce}", b"1", nx=True, ex=ttl_seconds + 1)
+        )
 
 
 def _b64(data: bytes) -> str:

@@ -155,8 +155,8 @@ class RedisHub(Hub):
             finally:
                 try:
                     await pubsub.aclose()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
+                except Exception as exc:  # noqa: BLE001 - already broken; nothing to release
+                    log.debug("closing a broken pubsub: %s", exc)
 
     def _receive(self, data: bytes | str) -> None:
         try:
@@ -165,7 +165,9 @@ class RedisHub(Hub):
                 return
             conversation_id = str(batch["c"])
             self._remote_change(conversation_id, int(batch["s"]))
-            deliveries = [Delivery(audience, text, seq, skip=skip) for audience, text, seq, skip in batch["d"]]
+            deliveries = [
+                Delivery(audience, text, seq, skip=skip) for audience, text, seq, skip in batch["d"]
+            ]
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring malformed bus message: %s", exc)
             return

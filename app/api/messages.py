@@ -11,8 +11,10 @@ server frames are encoded with `encode`, which leaves out the optional fields th
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import Annotated, Any, ClassVar, Final, Literal
+import types
+from typing import Annotated, Any, ClassVar, Final, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
@@ -26,7 +28,8 @@ WireMode = Literal["bot", "human"]  # engine mode "assist" is "human" on the wir
 Channel = Literal["online", "phone", "email"]
 Role = Literal["customer", "agent", "bot", "system"]
 
-# code → when it is sent. Recoverable unless listed in FATAL_ERRORS.
+# code → when it is sent. The connection stays open after every one of them, except `too_large`
+# and, on the agent endpoint, a failed authentication or an unknown conversation (close 1008).
 ERROR_CODES: Final[dict[str, str]] = {
     "bad_json": "the frame is not a JSON object, or is a binary frame",
     "unknown_type": "`type` is missing or names no frame this endpoint accepts",
@@ -42,15 +45,17 @@ ERROR_CODES: Final[dict[str, str]] = {
     "too_large": "the frame is larger than the limit; the connection closes with 1009",
     "internal_error": "an unexpected server error; the frame was not processed",
 }
-FATAL_ERRORS: Final = frozenset({"too_large"})  # and `unauthorized` on the agent endpoint
 
 # WebSocket close codes the server uses (RFC 6455).
 CLOSE_CODES: Final[dict[int, str]] = {
     1000: "normal closure",
     1001: "the server is shutting down; reconnect and `resume`",
-    1008: "agent endpoint: missing or wrong credentials or ticket (after an `unauthorized` error frame)",
+    1008: "agent endpoint: wrong credentials or ticket, or no such conversation (after an `unauthorized` or "
+    "`not_found` error frame)",
     1009: "a frame was larger than HUASHU_MAX_FRAME_BYTES",
     1011: "unexpected server error",
+    1012: "the server is restarting; reconnect and `resume`",
+    1013: "the client did not read its frames fast enough (over 1,000 queued); reconnect and `resume`",
 }
 
 
@@ -73,7 +78,13 @@ class StartFrame(Frame):
     """Start a new conversation. `mode: "human"` means a person answers and the engine only suggests."""
 
     model_config = _examples(
-        {"type": "start", "flow": "default", "mode": "bot", "channel": "online", "customer": {"name": "王女士"}}
+        {
+            "type": "start",
+            "flow": "default",
+            "mode": "bot",
+            "channel": "online",
+            "customer": {"name": "王女士"},
+        }
     )
     type: Literal["start"] = "start"
     flow: Name | None = None
@@ -86,7 +97,12 @@ class ResumeFrame(Frame):
     """Re-attach to a conversation after a reconnect; everything after `last_seq` comes back as `history`."""
 
     model_config = _examples(
-        {"type": "resume", "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "token": "q0Wm…", "last_seq": 3}
+        {
+            "type": "resume",
+            "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4",
+            "token": "q0Wm…",
+            "last_seq": 3,
+        }
     )
     type: Literal["resume"] = "resume"
     conversation_id: Name
@@ -120,7 +136,12 @@ class AgentMessageFrame(Frame):
     """
 
     model_config = _examples(
-        {"type": "message", "id": "a-1", "text": "您的订单已到北京顺义分拣中心,预计11月24日送达。", "phrase_id": "answer.order_status.shipping"}
+        {
+            "type": "message",
+            "id": "a-1",
+            "text": "为您查询到,订单202611180001目前运输中,预计2026-11-24送达。",
+            "phrase_id": "answer.order_status.lookup",
+        }
     )
     type: Literal["message"] = "message"
     text: Text
@@ -217,10 +238,23 @@ class HistoryFrame(Frame):
         {
             "type": "history",
             "messages": [
-                {"seq": 4, "role": "customer", "text": "我的快递到哪了", "ts": "2026-11-22T10:00:03+00:00",
-                 "state": "ask_order_id", "id": "c-2", "intent": "order_status"},
-                {"seq": 5, "role": "bot", "text": "麻烦您提供一下订单号,我马上为您查询。", "ts": "2026-11-22T10:00:03+00:00",
-                 "state": "ask_order_id", "phrase_id": "clarify.ask_order_id"},
+                {
+                    "seq": 4,
+                    "role": "customer",
+                    "text": "我的快递到哪了",
+                    "ts": "2026-11-22T10:00:03+00:00",
+                    "state": "ask_order_id",
+                    "id": "c-2",
+                    "intent": "order_status",
+                },
+                {
+                    "seq": 5,
+                    "role": "bot",
+                    "text": "为了尽快帮您处理,麻烦您提供一下订单号,好吗?",
+                    "ts": "2026-11-22T10:00:03+00:00",
+                    "state": "ask_order_id",
+                    "phrase_id": "clarify.ask_order_id",
+                },
             ],
         }
     )
@@ -241,8 +275,15 @@ class ReplyFrame(Frame):
     """A line the bot says (bot mode); `intent` is what it understood of the customer's message."""
 
     model_config = _examples(
-        {"type": "reply", "seq": 8, "text": "您的订单(202611180001)目前运输中,已到达北京顺义分拣中心,由顺丰速运承运…",
-         "phrase_id": "answer.order_status.shipping", "state": "close_check", "intent": "order_status"}
+        {
+            "type": "reply",
+            "seq": 6,
+            "text": "为您查询到,订单202611180001目前运输中,已到达北京顺义分拣中心,由顺丰速运配送,"
+            "运单号是SF1402658823115,预计2026-11-24送达。",
+            "phrase_id": "answer.order_status.lookup",
+            "state": "close_check",
+            "intent": "order_status",
+        }
     )
     type: Literal["reply"] = "reply"
     seq: int
@@ -257,8 +298,13 @@ class AgentMessageOutFrame(Frame):
 
     model_config = _examples(
         {"type": "agent_message", "seq": 12, "text": "您好,我是客服小王,马上为您处理。"},
-        {"type": "agent_message", "seq": 12, "text": "您好,我是客服小王,马上为您处理。", "agent": "alice",
-         "phrase_id": "greeting.online.default"},
+        {
+            "type": "agent_message",
+            "seq": 12,
+            "text": "您好,我是客服小王,马上为您处理。",
+            "agent": "alice",
+            "phrase_id": "greeting.standard",
+        },
     )
     omit_if_none: ClassVar[frozenset[str]] = frozenset({"agent", "phrase_id"})
     type: Literal["agent_message"] = "agent_message"
@@ -276,8 +322,15 @@ class StatusFrame(Frame):
 
     model_config = _examples(
         {"type": "status", "state": "handoff", "mode": "bot", "awaiting_agent": True, "ended": False},
-        {"type": "status", "state": "listen", "mode": "human", "awaiting_agent": False, "ended": False,
-         "slots": {"order_id": "202611180001"}, "agent": "alice"},
+        {
+            "type": "status",
+            "state": "listen",
+            "mode": "human",
+            "awaiting_agent": False,
+            "ended": False,
+            "slots": {"order_id": "202611180001"},
+            "agent": "alice",
+        },
     )
     omit_if_none: ClassVar[frozenset[str]] = frozenset({"slots", "agent"})
     type: Literal["status"] = "status"
@@ -293,8 +346,12 @@ class ErrorFrame(Frame):
     """Every problem; `ref` is the `id` of the message concerned, when there is one."""
 
     model_config = _examples(
-        {"type": "error", "code": "invalid_field", "message": "text: String should have at least 1 character",
-         "ref": "c-8"},
+        {
+            "type": "error",
+            "code": "invalid_field",
+            "message": "text: String should have at least 1 character",
+            "ref": "c-8",
+        },
         {"type": "error", "code": "bad_json", "message": "invalid JSON: Expecting value (column 1)"},
     )
     omit_if_none: ClassVar[frozenset[str]] = frozenset({"ref"})
@@ -342,7 +399,13 @@ class CustomerMessageFrame(Frame):
     """To agents: the customer said something (stored as `seq`)."""
 
     model_config = _examples(
-        {"type": "customer_message", "seq": 3, "text": "我的快递到哪了", "id": "c-2", "intent": "order_status"}
+        {
+            "type": "customer_message",
+            "seq": 3,
+            "text": "我的快递到哪了",
+            "id": "c-2",
+            "intent": "order_status",
+        }
     )
     type: Literal["customer_message"] = "customer_message"
     seq: int
@@ -352,6 +415,8 @@ class CustomerMessageFrame(Frame):
 
 
 class SuggestionItem(BaseModel):
+    """One ranked phrasing in `suggestions`; `text` has the slots filled, missing ones left as `{name}`."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     phrase_id: str
     text: str
@@ -370,8 +435,14 @@ class SuggestionsFrame(Frame):
             "state": "ask_order_id",
             "intent": "order_status",
             "items": [
-                {"phrase_id": "clarify.ask_order_id", "text": "麻烦您提供一下订单号,我马上为您查询。", "score": 0.62,
-                 "missing_slots": [], "stage": "clarify", "reason": "stage clarify"}
+                {
+                    "phrase_id": "clarify.ask_order_id",
+                    "text": "为了尽快帮您处理,麻烦您提供一下订单号,好吗?",
+                    "score": 0.62,
+                    "missing_slots": [],
+                    "stage": "clarify",
+                    "reason": "stage clarify",
+                }
             ],
         }
     )
@@ -418,16 +489,68 @@ def examples(model: type[BaseModel]) -> list[dict[str, Any]]:
     return list(extra.get("examples", [])) if isinstance(extra, dict) else []  # type: ignore[arg-type]
 
 
+def _constraints(metadata: Any) -> str:
+    for item in metadata:
+        if getattr(item, "pattern", None):
+            return f" `{item.pattern.strip('^$')}`"
+    return ""
+
+
+def _type_name(annotation: Any) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0]) + _constraints(args[1:])
+    if origin is Literal:
+        return " \\| ".join(json.dumps(a) for a in args)
+    if origin in (Union, types.UnionType):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        return " \\| ".join(names) + (" \\| null" if type(None) in args else "")
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict or annotation is dict:
+        return "object"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    return {str: "string", int: "integer", float: "number", bool: "boolean"}.get(annotation, str(annotation))
+
+
+def fields_table(model: type[BaseModel]) -> str:
+    rows = ["| field | type | required |", "| --- | --- | --- |"]
+    for name, info in model.model_fields.items():
+        if name == "type":
+            continue
+        if info.is_required():
+            required = "yes"
+        else:
+            required = (
+                "no"
+                if info.default is None
+                else f"no (default `{json.dumps(info.default, ensure_ascii=False)}`)"
+            )
+        rows.append(f"| `{name}` | {_type_name(info.annotation)}{_constraints(info.metadata)} | {required} |")
+    return "\n".join(rows) + "\n" if len(rows) > 2 else ""
+
+
 def reference() -> str:
     """The frame reference in Markdown (the source of the frame sections of docs/protocol.md)."""
     out: list[str] = []
     for title, frames in (("Client frames", CLIENT_FRAMES), ("Server frames", SERVER_FRAMES)):
-        out.append(f"## {title}\n")
+        out.append(f"### {title}\n")
         for where, model in frames:
             name = model.model_fields["type"].default
-            out.append(f"### `{name}` ({where})\n\n{(model.__doc__ or '').strip()}\n")
+            out.append(f"#### `{name}` ({where})\n\n{inspect.cleandoc(model.__doc__ or '')}\n")
+            table = fields_table(model)
+            if table:
+                out.append(table)
             for example in examples(model):
                 out.append("```json\n" + json.dumps(example, ensure_ascii=False) + "\n```\n")
+    for part in (HistoryMessage, SuggestionItem):
+        out.append(f"#### `{part.__name__}` (inside frames)\n\n{inspect.cleandoc(part.__doc__ or '')}\n")
+        out.append(fields_table(part))
+    out.append("### Error codes\n\n| code | sent when |\n| --- | --- |")
+    out.append("\n".join(f"| `{code}` | {meaning} |" for code, meaning in ERROR_CODES.items()) + "\n")
+    out.append("### Close codes\n\n| code | meaning |\n| --- | --- |")
+    out.append("\n".join(f"| {code} | {meaning} |" for code, meaning in CLOSE_CODES.items()) + "\n")
     return "\n".join(out)
 
 

@@ -1,0 +1,187 @@
+"""From stored turns to wire frames: what each kind of socket is told about a turn.
+
+A customer sees: its `ack`, the bot's `reply` lines, the agents' `agent_message`s, and a
+`status` when who-answers changes (takeover, release, hand-off) or the conversation ends.
+An agent sees: `customer_message`, `reply`, other agents' `agent_message`s, an `ack` for its
+own message, a `status` (with slots) after every turn, and fresh `suggestions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.api.hub import Delivery
+from app.api.messages import (
+    AckFrame,
+    AgentMessageOutFrame,
+    CustomerMessageFrame,
+    HistoryMessage,
+    ReplyFrame,
+    StartedFrame,
+    StatusFrame,
+    SuggestionItem,
+    SuggestionsFrame,
+    encode,
+)
+from app.engine.conversation import Conversation
+from app.engine.suggest import Suggestion
+from app.storage.models import StoredMessage
+
+TALK_ROLES = frozenset({"customer", "bot", "agent"})
+STATUS_EVENTS = frozenset({"mode_changed", "handoff_requested", "conversation_ended"})
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What one call of the service stored, for the frames that tell it.
+
+    `duplicate_of` is the seq of the already stored message when the input was a resend
+    (then nothing was stored). `ack`: the sender gets an `ack` with `ack_id` for its message.
+    `started_token` is set on the turn that started a conversation (its `started` frame).
+    """
+
+    conversation_id: str
+    before: Conversation
+    after: Conversation
+    stored: tuple[StoredMessage, ...] = ()
+    duplicate_of: int | None = None
+    suggestions: tuple[Suggestion, ...] | None = None
+    origin: str | None = None
+    ack: bool = False
+    ack_id: str | None = None
+    agent: str | None = None
+    started_token: str | None = None
+
+
+def wire_mode(engine_mode: str) -> str:
+    """Engine mode "assist" is "human" on the wire: a person answers and the engine suggests."""
+    return "bot" if engine_mode == "bot" else "human"
+
+
+def status_frame(conversation: Conversation, *, for_agent: bool, agent: str | None = None) -> StatusFrame:
+    return StatusFrame(
+        state=conversation.state,
+        mode=wire_mode(conversation.mode),  # type: ignore[arg-type]
+        awaiting_agent=conversation.awaiting_agent,
+        ended=conversation.ended,
+        slots=dict(conversation.slots) if for_agent else None,
+        agent=agent if for_agent else None,
+    )
+
+
+def suggestions_frame(state: str, intent: str | None, suggestions: Iterable[Suggestion]) -> SuggestionsFrame:
+    return SuggestionsFrame(
+        state=state,
+        intent=intent,
+        items=[
+            SuggestionItem(
+                phrase_id=s.phrase_id,
+                text=s.text,
+                score=s.score,
+                missing_slots=list(s.missing_slots),
+                stage=s.stage,
+                reason=s.reason,
+            )
+            for s in suggestions
+        ],
+    )
+
+
+def started_frame(conversation_id: str, token: str, conversation: Conversation) -> StartedFrame:
+    return StartedFrame(
+        conversation_id=conversation_id,
+        token=token,
+        flow=conversation.flow,
+        flow_version=conversation.flow_version,
+        state=conversation.state,
+        mode=wire_mode(conversation.mode),  # type: ignore[arg-type]
+    )
+
+
+def history_message(message: StoredMessage) -> HistoryMessage:
+    return HistoryMessage(
+        seq=message.seq,
+        role=message.role,
+        text=message.text,
+        ts=message.created_at.isoformat(),
+        state=message.state_after,
+        id=message.client_message_id if message.role == "customer" else None,
+        phrase_id=message.phrase_id,
+        intent=message.intent,
+    )
+
+
+def history(messages: Sequence[StoredMessage], *, include_system: bool) -> list[HistoryMessage]:
+    return [history_message(m) for m in messages if include_system or m.role in TALK_ROLES]
+
+
+def _message_deliveries(turn: Turn, message: StoredMessage, intent: str | None) -> list[Delivery]:
+    out: list[Delivery] = []
+    if message.role == "customer":
+        if turn.ack and turn.origin is not None:
+            out.append(
+                Delivery(
+                    "all", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin
+                )
+            )
+        frame = CustomerMessageFrame(
+            seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent
+        )
+        out.append(Delivery("agent", encode(frame), message.seq))
+    elif message.role == "bot":
+        reply = ReplyFrame(
+            seq=message.seq,
+            text=message.text,
+            phrase_id=message.phrase_id or "",
+            state=message.state_after,
+            intent=intent,
+        )
+        out.append(Delivery("all", encode(reply), message.seq))
+    elif message.role == "agent":
+        if turn.ack and turn.origin is not None:
+            out.append(
+                Delivery(
+                    "agent", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin
+                )
+            )
+        out.append(
+            Delivery(
+                "customer", encode(AgentMessageOutFrame(seq=message.seq, text=message.text)), message.seq
+            )
+        )
+        to_agents = AgentMessageOutFrame(
+            seq=message.seq, text=message.text, agent=turn.agent, phrase_id=message.phrase_id
+        )
+        out.append(Delivery("agent", encode(to_agents), message.seq, skip=turn.origin))
+    return out
+
+
+def turn_deliveries(turn: Turn) -> list[Delivery]:
+    """Every frame of a stored turn, addressed; in the order the sockets must receive them."""
+    out: list[Delivery] = []
+    if turn.started_token is not None and turn.origin is not None:
+        started = started_frame(turn.conversation_id, turn.started_token, turn.after)
+        out.append(Delivery("all", encode(started), only=turn.origin))
+    intent = next((m.intent for m in turn.stored if m.role == "customer"), None)
+    before, after = turn.before, turn.after
+    changed = (before.mode, before.awaiting_agent, before.ended) != (
+        after.mode,
+        after.awaiting_agent,
+        after.ended,
+    )
+    customer_status = changed and turn.started_token is None
+    for message in turn.stored:
+        out += _message_deliveries(turn, message, intent)
+        if customer_status and any(e.get("type") in STATUS_EVENTS for e in message.events):
+            # Right after the row that changed who answers: a takeover before the agent's words,
+            # a hand-off after the bot's "transferring you" line.
+            out.append(Delivery("customer", encode(status_frame(after, for_agent=False))))
+            customer_status = False
+    if customer_status:
+        out.append(Delivery("customer", encode(status_frame(after, for_agent=False))))
+    if turn.stored:
+        out.append(Delivery("agent", encode(status_frame(after, for_agent=True, agent=turn.agent))))
+    if turn.suggestions is not None:
+        out.append(Delivery("agent", encode(suggestions_frame(after.state, intent, turn.suggestions))))
+    return out

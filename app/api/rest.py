@@ -1,0 +1,254 @@
+"""REST: health, flows, phrasings, analyze/suggest (stateless), stored conversations, agent tickets.
+
+Errors answer with the same shape as the WebSocket error frame: `{"type": "error", "code", "message"}`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.auth import customer_token_matches
+from app.api.deps import AgentDep, BearerDep, ServicesDep, bearer
+from app.api.errors import ApiError, Unauthorized
+from app.api.frames import suggestions_frame
+from app.api.messages import SuggestionsFrame
+from app.content.catalog import phrase_to_dict, select_phrases
+from app.content.diagram import to_json, to_mermaid
+from app.engine.conversation import Conversation
+from app.engine.events import CustomerSaid
+from app.export import to_transcript
+from app.storage.models import StoredConversation, utc_now
+from app.version import VERSION
+
+router = APIRouter()
+MAX_PAGE = 200
+
+
+class AnalyzeRequest(BaseModel):
+    """One line of `huashu analyze` input."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "我的快递到哪了,订单号202611180001"}]}
+    )
+    text: str = Field(max_length=10_000)
+    today: date | None = Field(
+        default=None, description="date relative dates resolve against (default: today, UTC)"
+    )
+    id: str | int | None = Field(default=None, description="echoed back, as `huashu analyze` does")
+
+
+class SuggestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"state": "listen", "text": "我的快递到哪了", "slots": {"order_id": "202611180001"}}]
+        },
+    )
+    flow: str | None = None
+    state: str
+    text: str = Field(default="", max_length=10_000)
+    slots: dict[str, str] = Field(default_factory=dict)
+    channel: Literal["online", "phone", "email"] = "online"
+    limit: int = Field(default=5, ge=1, le=50)
+
+
+class TicketRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    conversation_id: str | None = Field(default=None, description="restrict the ticket to this conversation")
+
+
+class TicketResponse(BaseModel):
+    ticket: str
+    agent: str
+    expires_at: datetime
+    expires_in: int
+
+
+class ConversationPage(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/healthz", tags=["service"])
+async def healthz(services: ServicesDep) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "version": VERSION,
+        "flows": sorted(services.engine.content.flows),
+        "bus": type(services.hub).__name__,
+    }
+
+
+# ---------------------------------------------------------------- content
+
+
+@router.get("/api/flows", tags=["content"])
+async def list_flows(services: ServicesDep) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f.name,
+            "version": f.version,
+            "description": f.description,
+            "channels": sorted(f.channels),
+            "initial": f.initial,
+        }
+        for f in services.engine.content.flows.values()
+    ]
+
+
+@router.get("/api/flows/{name}", tags=["content"], response_model=None)
+async def show_flow(
+    name: str, services: ServicesDep, format: Literal["json", "mermaid"] = "json"
+) -> dict[str, Any] | PlainTextResponse:
+    flow = services.engine.content.flows.get(name)
+    if flow is None:
+        raise ApiError("not_found", f"no flow {name!r}; flows: {', '.join(services.engine.content.flows)}")
+    if format == "mermaid":
+        return PlainTextResponse(to_mermaid(flow))
+    return to_json(flow)
+
+
+@router.get("/api/phrases", tags=["content"])
+async def list_phrases(
+    services: ServicesDep,
+    stage: str | None = None,
+    scenario: str | None = None,
+    q: Annotated[str | None, Query(description="text to look for in phrasings, ids and keywords")] = None,
+    channel: str | None = None,
+) -> list[dict[str, Any]]:
+    selected = select_phrases(
+        services.engine.content, stage=stage, scenario=scenario, channel=channel, query=q
+    )
+    return [phrase_to_dict(p) for p in selected]
+
+
+@router.post("/api/analyze", tags=["engine"])
+async def analyze(
+    body: AnalyzeRequest | list[AnalyzeRequest], services: ServicesDep
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """What `huashu analyze` prints for each input object (send one object, or a list)."""
+
+    def one(item: AnalyzeRequest) -> dict[str, Any]:
+        result = services.engine.analyze(item.text, item.today or utc_now().date()).to_dict()
+        return {"id": item.id, **result} if item.id is not None else result
+
+    return [one(item) for item in body] if isinstance(body, list) else one(body)
+
+
+@router.post("/api/suggest", tags=["engine"], response_model=SuggestionsFrame)
+async def suggest(body: SuggestRequest, services: ServicesDep) -> SuggestionsFrame:
+    """Stateless: a conversation at `state` with `slots` hears `text`; what should the agent say next?
+
+    The message is stepped exactly as in a live human-mode conversation (the script may move,
+    slots in the text are filled); `state` in the answer is where that leaves the script.
+    """
+    engine = services.engine
+    flow = engine.content.flows.get(body.flow or engine.default_flow)
+    if flow is None:
+        raise ApiError("not_found", f"no flow {body.flow!r}")
+    if body.state not in flow.states:
+        raise ApiError("unknown_state", f"flow {flow.name!r} has no state {body.state!r}")
+    conversation = Conversation(
+        id="suggest",
+        flow=flow.name,
+        flow_version=flow.version,
+        channel=body.channel,
+        mode="assist",
+        state=body.state,
+        slots=dict(body.slots),
+    )
+    intent = None
+    if body.text.strip():
+        result = engine.step(conversation, CustomerSaid(body.text, at=utc_now()), with_suggestions=False)
+        conversation = result.conversation
+        intent = result.analysis.intent if result.analysis else None
+    return suggestions_frame(
+        conversation.state, intent, engine.suggest(conversation, body.text, limit=body.limit)
+    )
+
+
+# ---------------------------------------------------------------- conversations
+
+
+async def readable_conversation(
+    conversation_id: str, services: ServicesDep, credentials: BearerDep
+) -> StoredConversation:
+    """An agent may read any conversation; a customer token opens its own conversation only."""
+    token = bearer(credentials)
+    if services.auth.agent_for(token) is not None:
+        return await services.store.get_conversation(conversation_id)
+    if token is None:
+        raise Unauthorized("send Authorization: Bearer <agent token or this conversation's token>")
+    conversation = await services.store.get_conversation(conversation_id)
+    if not customer_token_matches(token, conversation.token_hash):
+        raise Unauthorized("this token does not open this conversation")
+    return conversation
+
+
+ReadableDep = Annotated[StoredConversation, Depends(readable_conversation)]
+
+
+@router.get("/api/conversations", tags=["conversations"])
+async def list_conversations(
+    services: ServicesDep,
+    agent: AgentDep,
+    state: str | None = None,
+    flow: str | None = None,
+    date_: Annotated[date | None, Query(alias="date", description="created on this UTC day")] = None,
+    since: Annotated[
+        datetime | None, Query(description="created at or after (ISO 8601; naive = UTC)")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601; naive = UTC)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ConversationPage:
+    """Newest first. `date`, `since` and `until` combine (the narrowest window wins)."""
+    since, until = _utc(since), _utc(until)
+    if date_ is not None:
+        day = datetime.combine(date_, time(), tzinfo=UTC)
+        since = max(since, day) if since else day
+        until = min(until, day + timedelta(days=1)) if until else day + timedelta(days=1)
+    items, total = await services.store.list_conversations(
+        state=state, flow=flow, since=since, until=until, limit=limit, offset=offset
+    )
+    return ConversationPage(items=[c.to_dict() for c in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/api/conversations/{conversation_id}", tags=["conversations"])
+async def get_conversation(conversation: ReadableDep, services: ServicesDep) -> dict[str, Any]:
+    """The conversation with every stored message (events and suggestions shown included)."""
+    messages = await services.store.messages(conversation.id)
+    return {**conversation.to_dict(), "messages": [m.to_dict() for m in messages]}
+
+
+@router.get("/api/conversations/{conversation_id}/export", tags=["conversations"])
+async def export_conversation(conversation: ReadableDep, services: ServicesDep) -> dict[str, Any]:
+    """The transcript interchange format (what `huashu export` writes, one object per line)."""
+    return to_transcript(conversation, await services.store.messages(conversation.id)).to_dict()
+
+
+@router.post("/api/agent/tickets", tags=["agents"], status_code=201)
+async def issue_ticket(
+    services: ServicesDep, agent: AgentDep, body: TicketRequest | None = None
+) -> TicketResponse:
+    """A single-use, short-lived ticket for a browser to open `/ws/assist/{id}?ticket=…`."""
+    ticket, expires = services.auth.issue_ticket(agent, body.conversation_id if body else None)
+    return TicketResponse(
+        ticket=ticket,
+        agent=agent,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        expires_in=services.auth.ticket_ttl,
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,100 @@
+"""The FastAPI application: `create_app(settings)` builds it; its lifespan opens and closes the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.api import pages, rest, ws_assist, ws_chat
+from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
+from app.api.deps import Services
+from app.api.errors import HTTP_STATUS, error_code
+from app.api.hub import Hub, RedisHub
+from app.api.service import ConversationService
+from app.config import Settings
+from app.errors import HuashuError
+from app.version import VERSION
+
+
+async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
+    """Open the store, load the demo orders, build engine, actions, bus and auth; close them on exit."""
+    from app.actions.demo import load_demo_data
+    from app.driver import build_runner, demo_data_path
+    from app.runtime import build_engine
+    from app.storage.migrate import open_store
+
+    credentials = settings.agent_credentials()  # a malformed HUASHU_AGENT_TOKENS fails here, by name
+    engine = build_engine(settings)
+    store = await open_store(settings.database_url)
+    stack.push_async_callback(store.close)
+    if demo_data_path(settings).exists():
+        rows, _labels = load_demo_data(demo_data_path(settings))
+        await store.upsert_demo_orders(rows)
+    runner = build_runner(settings, store)
+
+    hub: Hub
+    nonces: NonceRegistry
+    if settings.redis_url:
+        import redis.asyncio as redis
+
+        client: Any = redis.from_url(settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
+        stack.push_async_callback(client.aclose)
+        hub = RedisHub(client, channel=f"{settings.redis_prefix}:bus")
+        nonces = RedisNonces(client, settings.redis_prefix)
+    else:
+        hub, nonces = Hub(), MemoryNonces()
+    await hub.start()
+    stack.push_async_callback(hub.close)
+    conversations = ConversationService(store=store, engine=engine, runner=runner, hub=hub)
+    auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces)
+    return Services(
+        settings=settings, store=store, engine=engine, hub=hub, conversations=conversations, auth=auth
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service. Settings are read from `HUASHU_*` here (not at import) unless given."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.huashu = await open_services(settings, stack)
+            yield
+
+    app = FastAPI(
+        title="Huashu",
+        version=VERSION,
+        description="Scripted customer-service conversations: WebSocket chat and agent assist "
+        "(see docs/protocol.md).",
+        lifespan=lifespan,
+    )
+    app.include_router(rest.router)
+    app.include_router(ws_chat.router)
+    app.include_router(ws_assist.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
+    return app
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"type": "error", "code": code, "message": message}, status_code=status, headers=headers
+    )
+
+
+async def _error_response(request: Request, exc: HuashuError) -> JSONResponse:
+    code = error_code(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
+    return _error(HTTP_STATUS.get(code, 500), code, getattr(exc, "message", None) or str(exc), headers)
+
+
+async def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return _error(422, "invalid_field", "; ".join(parts))

@@ -1,0 +1,104 @@
+"""`huashu serve`: check the configuration and the database, then run the app under uvicorn.
+
+Start-up policy: the embedded SQLite default is migrated automatically (WAL mode); a
+PostgreSQL database must already be at the current schema (`huashu db upgrade`), or the
+server refuses to start with a message saying so (exit code 2, no traceback). Several workers
+need Redis (HUASHU_REDIS_URL): without it a customer and an agent on different workers would
+not see each other.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Final, TextIO
+
+from app.config import Settings
+
+EXIT_CONFIG: Final = 2
+
+
+def _fail(message: str, err: TextIO) -> int:
+    print(f"huashu serve: {message}", file=err)
+    return EXIT_CONFIG
+
+
+def preflight(settings: Settings, *, workers: int, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Everything that must hold before uvicorn starts; 0 or the exit code, with the reason printed."""
+    from app.errors import StorageError
+    from app.storage.database import is_sqlite
+    from app.storage.migrate import MEMORY_URLS, ensure_migrated, upgrade
+
+    try:
+        credentials = settings.agent_credentials()
+    except ValueError as exc:
+        return _fail(f"configuration error: {exc}", err)
+    if not credentials:
+        if settings.dev_token:
+            token = secrets.token_urlsafe(18)
+            # Workers are started by uvicorn from this environment, so they see the same token.
+            os.environ["HUASHU_AGENT_TOKENS"] = f"dev:{token}"
+            print(
+                f"development agent token (HUASHU_DEV_TOKEN=1; do not use in production): dev:{token}",
+                file=out,
+            )
+            print(f"  agents: Authorization: Bearer {token}", file=out)
+        else:
+            print(
+                "notice: no HUASHU_AGENT_TOKENS configured: agent access (/ws/assist, /api/conversations, "
+                "tickets) is closed. Set HUASHU_AGENT_TOKENS=name:token,… "
+                "(or HUASHU_DEV_TOKEN=1 for a development token).",
+                file=out,
+            )
+    if workers > 1 and not settings.redis_url:
+        return _fail(
+            f"--workers {workers} needs HUASHU_REDIS_URL: workers share conversations through the Redis bus",
+            err,
+        )
+    if workers > 1 and settings.database_url in MEMORY_URLS:
+        return _fail("the in-memory store cannot be shared by several workers", err)
+    try:
+        if settings.database_url in MEMORY_URLS:
+            pass
+        elif is_sqlite(settings.database_url):
+            upgrade(settings.database_url)
+        else:
+            ensure_migrated(settings.database_url)
+    except StorageError as exc:
+        return _fail(str(exc), err)
+    if settings.redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            return _fail(f"cannot reach Redis at HUASHU_REDIS_URL: {exc}", err)
+    return 0
+
+
+def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
+    """Run until stopped; returns the process exit code."""
+    import uvicorn
+
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        return _fail(f"configuration error: {exc}", sys.stderr)
+    code = preflight(settings, workers=workers)
+    if code:
+        return code
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_max_size=settings.max_frame_bytes,  # uvicorn closes bigger frames with 1009 before we see them
+        # Chat frames are a few hundred bytes: deflate would cost CPU on every frame and a zlib
+        # context (tens of KB) per connection, for little saving.
+        ws_per_message_deflate=False,
+        log_level=os.environ.get("HUASHU_LOG_LEVEL", "info").lower(),
+        timeout_graceful_shutdown=5,
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Static demo pages: the chat widget (`/`) and the agent sidebar (`/agent`)."""

@@ -1,0 +1,410 @@
+"""WebSocket service benchmark: N concurrent bot-mode conversations against a real `huashu serve`,
+side by side with a bare FastAPI echo WebSocket measured in the same run.
+
+    .venv/bin/python bench/ws_bench.py [--conversations 1000] [--turns 5] [--paced-turns 3] [--think 20] [--rounds 3]
+
+Both servers are real uvicorn processes on 127.0.0.1 (one worker each, same uvicorn settings);
+Huashu runs on a temporary SQLite file with durable acks (WAL, synchronous=FULL, group commit).
+Each round measures, for each server:
+
+* saturated: every connection sends its next message as soon as the previous turn is complete
+  (closed loop); gives the maximum turns/s (echo: messages/s);
+* paced: every connection sends one message every `--think` seconds (random phase), the load of
+  N customers typing; latency is measured from the *scheduled* send time to the first reply
+  (echo: the echo), so a server that falls behind is not flattered (no coordinated omission).
+
+A Huashu turn is: send `message`, receive `ack` and the bot's `reply` frames; the client sends a
+`ping` after each message and the `pong` marks the end of the turn. Reported figures are medians
+over the rounds. The load generator runs on the same machine and competes for its CPUs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+from fastapi import (  # module level: the endpoint's annotations resolve here
+    FastAPI,
+    WebSocket,
+    WebSocketDisconnect,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MESSAGES = (
+    "请问七天无理由退货怎么办理?",
+    "好的",
+    "我的快递到哪了,订单号202611180001",
+    "发票怎么开?",
+    "没有了,谢谢",
+)
+CONNECT_CONCURRENCY = 50
+TURN_TIMEOUT_S = 30.0
+
+
+# ---------------------------------------------------------------- the echo server (a subprocess)
+
+
+def echo_app() -> Any:
+    app = FastAPI()
+
+    @app.websocket("/ws/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect:
+            return
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+# ---------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Process:
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    cwd: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        import httpx
+
+        self.popen = subprocess.Popen(
+            self.command, env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(
+                    f"{self.command} exited: {self.popen.stderr.read().decode() if self.popen.stderr else ''}"
+                )
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.command} did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+
+
+def huashu_server(workdir: Path) -> Process:
+    port = free_port()
+    env = {
+        **os.environ,
+        "HUASHU_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "HUASHU_RATE_LIMIT_PER_MINUTE": "1000000",
+        "HUASHU_AGENT_TOKENS": "bench:bench-token",
+        "HUASHU_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return Process(command, env, port, workdir)
+
+
+def echo_server(workdir: Path, max_size: int) -> Process:
+    port = free_port()
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--serve-echo",
+        str(port),
+        "--max-size",
+        str(max_size),
+    ]
+    return Process(command, dict(os.environ), port, workdir)
+
+
+# ---------------------------------------------------------------- the load
+
+
+@dataclass
+class Measured:
+    latencies_ms: list[float] = field(default_factory=list)
+    turns: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.turns / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class Conversation:
+    """One Huashu bot conversation over `websockets`."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.n = 0
+
+    @classmethod
+    async def open(cls, url: str) -> Conversation:
+        from websockets.asyncio.client import connect
+
+        connection = await connect(url, max_size=2**20, open_timeout=60, ping_interval=None)
+        self = cls(connection)
+        await connection.send('{"type":"start"}')
+        await self._until_pong()
+        return self
+
+    async def _until_pong(self, first: Callable[[dict[str, Any]], None] | None = None) -> None:
+        await self.connection.send('{"type":"ping"}')
+        while True:
+            frame = json.loads(await self.connection.recv())
+            if frame["type"] == "pong":
+                return
+            if frame["type"] == "error":
+                raise RuntimeError(frame)
+            if first is not None and frame["type"] == "reply":
+                first(frame)
+                first = None
+
+    async def turn(self) -> float:
+        """Send one message; seconds from send to the first reply; returns after the whole turn."""
+        text = MESSAGES[self.n % len(MESSAGES)]
+        self.n += 1
+        sent = time.perf_counter()
+        answered: list[float] = []
+        await self.connection.send(
+            json.dumps({"type": "message", "id": f"m{self.n}", "text": text}, ensure_ascii=False)
+        )
+        await self._until_pong(lambda _: answered.append(time.perf_counter()))
+        return (answered[0] if answered else time.perf_counter()) - sent
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+class Echo:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, url: str) -> Echo:
+        from websockets.asyncio.client import connect
+
+        return cls(await connect(url, max_size=2**20, open_timeout=60, ping_interval=None))
+
+    async def turn(self) -> float:
+        sent = time.perf_counter()
+        await self.connection.send('{"type":"message","id":"m1","text":"请问七天无理由退货怎么办理?"}')
+        await self.connection.recv()
+        return time.perf_counter() - sent
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def open_all(factory: Callable[[str], Awaitable[Any]], url: str, n: int) -> list[Any]:
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one() -> Any:
+        async with gate:
+            return await factory(url)
+
+    return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+async def saturated(clients: list[Any], turns: int) -> Measured:
+    measured = Measured()
+
+    async def run(client: Any) -> None:
+        for _ in range(turns):
+            try:
+                measured.latencies_ms.append(1000 * await asyncio.wait_for(client.turn(), TURN_TIMEOUT_S))
+                measured.turns += 1
+            except Exception:  # noqa: BLE001 - counted, reported
+                measured.errors += 1
+                return
+
+    start = time.perf_counter()
+    await asyncio.gather(*(run(c) for c in clients))
+    measured.seconds = time.perf_counter() - start
+    return measured
+
+
+async def paced(clients: list[Any], turns: int, think: float) -> Measured:
+    measured = Measured()
+    start = time.perf_counter() + 0.5
+
+    async def run(client: Any) -> None:
+        phase = random.uniform(0, think)
+        for k in range(turns):
+            scheduled = start + phase + k * think
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            late = time.perf_counter() - scheduled  # waiting on our own previous turn counts as latency
+            try:
+                took = await asyncio.wait_for(client.turn(), TURN_TIMEOUT_S)
+            except Exception:  # noqa: BLE001
+                measured.errors += 1
+                return
+            measured.latencies_ms.append(1000 * (late + took))
+            measured.turns += 1
+
+    await asyncio.gather(*(run(c) for c in clients))
+    measured.seconds = time.perf_counter() - start
+    return measured
+
+
+async def measure(
+    factory: Callable[[str], Awaitable[Any]], url: str, args: argparse.Namespace
+) -> tuple[Measured, Measured]:
+    clients = await open_all(factory, url, args.conversations)
+    try:
+        full = await saturated(clients, args.turns)
+        calm = await paced(clients, args.paced_turns, args.think)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return full, calm
+
+
+# ---------------------------------------------------------------- report
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--turns", type=int, default=5, help="turns per conversation in the saturated phase")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--think", type=float, default=20.0, help="seconds between a conversation's messages (paced)"
+    )
+    parser.add_argument(
+        "--paced-turns", type=int, default=3, help="turns per conversation in the paced phase"
+    )
+    parser.add_argument("--serve-echo", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--max-size", type=int, default=16384, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_echo:
+        import uvicorn
+
+        uvicorn.run(
+            echo_app(),
+            host="127.0.0.1",
+            port=args.serve_echo,
+            ws_max_size=args.max_size,
+            ws_per_message_deflate=False,
+            log_level="warning",  # the same uvicorn settings as `huashu serve`
+        )
+        return 0
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    results: dict[str, list[tuple[Measured, Measured]]] = {"echo": [], "huashu": []}
+    with tempfile.TemporaryDirectory(prefix="huashu-bench-") as tmp:
+        workdir = Path(tmp)
+        with echo_server(workdir, 16384) as echo, huashu_server(workdir) as huashu:
+            for round_number in range(1, args.rounds + 1):
+                for name, factory, url in (
+                    ("echo", Echo.open, f"ws://127.0.0.1:{echo.port}/ws/echo"),
+                    ("huashu", Conversation.open, f"ws://127.0.0.1:{huashu.port}/ws/chat"),
+                ):
+                    full, calm = asyncio.run(measure(factory, url, args))
+                    results[name].append((full, calm))
+                    print(
+                        f"round {round_number} {name:6}: saturated {full.rate:8.0f}/s "
+                        f"p50 {full.percentile(50):7.1f} ms p99 {full.percentile(99):7.1f} ms | "
+                        f"paced {calm.rate:6.0f}/s p50 {calm.percentile(50):6.1f} ms "
+                        f"p99 {calm.percentile(99):6.1f} ms | errors {full.errors + calm.errors}",
+                        flush=True,
+                    )
+
+    def summary(name: str) -> dict[str, float]:
+        rounds = results[name]
+        return {
+            "saturated_rate": median([f.rate for f, _ in rounds]),
+            "saturated_p50": median([f.percentile(50) for f, _ in rounds]),
+            "saturated_p99": median([f.percentile(99) for f, _ in rounds]),
+            "paced_rate": median([c.rate for _, c in rounds]),
+            "paced_p50": median([c.percentile(50) for _, c in rounds]),
+            "paced_p99": median([c.percentile(99) for _, c in rounds]),
+            "errors": sum(f.errors + c.errors for f, c in rounds),
+        }
+
+    echo_s, huashu_s = summary("echo"), summary("huashu")
+    ratio = (
+        huashu_s["saturated_rate"] / echo_s["saturated_rate"] if echo_s["saturated_rate"] else float("nan")
+    )
+    print()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )
+    print(
+        f"{args.conversations} concurrent connections, {args.rounds} rounds (medians), "
+        f"paced at one message per {args.think:g} s each"
+    )
+    print("| | echo (bare FastAPI) | Huashu bot turns | Huashu / echo |")
+    print("| --- | --- | --- | --- |")
+    print(
+        f"| saturated throughput | {echo_s['saturated_rate']:,.0f} msg/s | "
+        f"{huashu_s['saturated_rate']:,.0f} turns/s | {ratio:.0%} |"
+    )
+    print(
+        f"| saturated p50 / p99 | {echo_s['saturated_p50']:.1f} / {echo_s['saturated_p99']:.1f} ms | "
+        f"{huashu_s['saturated_p50']:.1f} / {huashu_s['saturated_p99']:.1f} ms | |"
+    )
+    print(
+        f"| paced throughput | {echo_s['paced_rate']:,.0f} msg/s | {huashu_s['paced_rate']:,.0f} turns/s | |"
+    )
+    print(
+        f"| paced p50 / p99 | {echo_s['paced_p50']:.1f} / {echo_s['paced_p99']:.1f} ms | "
+        f"{huashu_s['paced_p50']:.1f} / {huashu_s['paced_p99']:.1f} ms | |"
+    )
+    print(f"| errors | {echo_s['errors']:.0f} | {huashu_s['errors']:.0f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

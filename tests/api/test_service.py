@@ -1,0 +1,115 @@
+"""`ConversationService` without sockets: stored rows fold back into the conversation, and a worker's
+cached copy follows what another worker stored (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pytest
+
+from app.api.hub import Delivery, Hub
+from app.api.rows import event_dict
+from app.api.service import ConversationService
+from app.config import Settings
+from app.driver import build_runner
+from app.engine.events import Event
+from app.engine.step import Engine
+from app.storage.migrate import open_store
+from app.storage.store import TranscriptStore
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@dataclass(eq=False)
+class Recorder:
+    """A hub subscriber that keeps what it is sent."""
+
+    id: str = "recorder"
+    audience: Literal["customer", "agent"] = "customer"
+    texts: list[str] = field(default_factory=list)
+
+    def deliver(self, delivery: Delivery) -> None:
+        self.texts.append(delivery.text)
+
+
+MakeService = Callable[[], Awaitable[ConversationService]]
+
+
+@pytest.fixture
+async def make_service(database_url: str, engine: Engine) -> AsyncIterator[MakeService]:
+    """Services on one database, each with its own cache and hub: workers without a bus."""
+    stores: list[TranscriptStore] = []
+
+    async def make() -> ConversationService:
+        store = await open_store(database_url)
+        stores.append(store)
+        runner = build_runner(Settings(database_url=database_url), store)
+        return ConversationService(store=store, engine=engine, runner=runner, hub=Hub())
+
+    yield make
+    for store in stores:
+        await store.close()
+
+
+async def test_stored_rows_fold_back_into_the_live_conversation(make_service: MakeService) -> None:
+    worker = await make_service()
+    live = await worker.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+    for number, text in enumerate(["我的快递到哪了", "202611180001", "没有了,谢谢"]):
+        await worker.customer_message(live.id, f"c-{number}", text, origin="recorder")
+    restarted = await make_service()  # an empty cache: rebuilt from the stored events
+    async with restarted._locked(live.id) as rebuilt:
+        assert rebuilt.conversation.to_dict() == live.conversation.to_dict()
+        assert rebuilt.last_seq == live.last_seq and rebuilt.acked == live.acked
+
+
+async def test_event_dict_is_to_dict(make_service: MakeService) -> None:
+    worker = await make_service()
+    live = await worker.start(
+        flow=None, mode="human", channel="online", customer={"name": "王女士"}, subscriber=Recorder()
+    )
+    await worker.customer_message(live.id, "c-1", "我的快递到哪了,订单号202611180001", origin="recorder")
+    await worker.agent_message(
+        live.id, "alice", "您好,马上为您查询。", phrase_id=None, client_id="a-1", origin="x"
+    )
+    await worker.goto(live.id, "alice", "lookup_order", origin="x")
+    await worker.set_mode(live.id, "alice", "bot", origin="x")
+    stored = await worker.store.messages(live.id)
+    events = [Event.from_dict(e) for m in stored for e in m.events]
+    assert len({e.type for e in events}) >= 10
+    assert all(event_dict(e) == e.to_dict() for e in events)
+
+
+async def test_a_worker_refreshes_a_copy_another_worker_changed(make_service: MakeService) -> None:
+    a, b = await make_service(), await make_service()
+    live = await a.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+    await a.customer_message(live.id, "c-1", "你好", origin="recorder")
+    taken = await b.agent_message(
+        live.id, "alice", "您好,我是人工客服。", phrase_id=None, client_id=None, origin="x"
+    )
+    assert taken.after.mode == "assist"
+    # Without a bus, A learns of B's write when its own append lands after a gap in seq...
+    first = await a.customer_message(live.id, "c-2", "在吗", origin="recorder")
+    assert first.stored[0].role == "customer"
+    # ...and refreshes before its next turn: the conversation is B's now, so the bot stays quiet.
+    second = await a.customer_message(live.id, "c-3", "好的", origin="recorder")
+    assert [m.role for m in second.stored] == ["customer"]
+    # With a bus, the hint comes first (mark_stale), and even the first turn is right.
+    await b.set_mode(live.id, "alice", "bot", origin="x")
+    a.mark_stale(live.id, 10_000)
+    answered = await a.customer_message(live.id, "c-4", "请问七天无理由退货怎么办理?", origin="recorder")
+    assert "bot" in [m.role for m in answered.stored]
+
+
+async def test_a_resend_another_worker_stored_is_not_stored_again(make_service: MakeService) -> None:
+    a, b = await make_service(), await make_service()
+    live = await a.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+    async with b._locked(live.id):
+        pass  # B caches the conversation now
+    first = await a.customer_message(live.id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
+    again = await b.customer_message(live.id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
+    assert again.duplicate_of == first.stored[0].seq and again.stored == ()
+    stored = await a.store.messages(live.id)
+    assert [m.client_message_id for m in stored].count("c-1") == 1
+    assert len(stored) == first.stored[-1].seq  # the bot's rows were not stored twice either
