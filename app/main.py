@@ -18,6 +18,7 @@ from app.api.hub import Hub, RedisHub
 from app.api.service import ConversationService
 from app.config import Settings
 from app.errors import HuashuError
+from app.qa import api as qa_api
 from app.version import VERSION
 
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)
+    app.include_router(qa_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]

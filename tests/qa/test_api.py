@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.qa.api import MAX_BATCH
-from app.qa.api import router as qa_router
 from tests.api.wire import AGENT_TOKENS, ALICE, Connect, only
 
 TRANSCRIPT: dict[str, Any] = {
@@ -27,8 +26,6 @@ TRANSCRIPT: dict[str, Any] = {
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'huashu.db'}", agent_tokens=AGENT_TOKENS, redis_url=None)
     app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/api/qa/replay" for route in app.routes):
-        app.include_router(qa_router)  # until app/main.py includes it
     with TestClient(app) as started:
         yield started
 
