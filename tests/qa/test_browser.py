@@ -5,9 +5,6 @@ Needs Debian's `chromium` (`apt-get install chromium`); skipped without it unles
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,40 +12,15 @@ import pytest
 from app.qa.assessor import Assessor
 from app.qa.reports.page import render_report
 from app.qa.scoring import summarize
+from tests.browser import dump_dom
 from tests.qa.conftest import agent, customer, transcript
 
 pytestmark = pytest.mark.browser
-REQUIRE_ENV = "HUASHU_REQUIRE_BROWSER"
-
-
-def chromium() -> str:
-    found = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
-    if found is None:
-        message = "headless Chromium not found (apt-get install -y chromium)"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but {message}", pytrace=False)
-        pytest.skip(message)
-    return found
 
 
 def rendered_dom(page: Path, profile: Path) -> str:
-    """The DOM after Chromium loaded the page from disk, offline (no network, no first-run or sync)."""
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--dump-dom",
-        page.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    """The DOM after Chromium loaded the page from disk, offline."""
+    return dump_dom(page.as_uri(), profile)
 
 
 def test_the_report_renders_its_charts_and_marks_findings(assessor: Assessor, tmp_path: Path) -> None:
