@@ -53,3 +53,11 @@ def test_default_flow_covers_every_scenario_intent() -> None:
     named = set().union(*((route.when.intents or set()) for spec in flow.states.values() for route in flow.routes_for(spec.name)))
     # Scenarios without a route of their own take the catch-all to `answer`, which picks by topic.
     assert {"greeting", "complaint", "return_refund", "repair", "order_status", "thanks_bye", "other"} <= named
+
+
+def test_docs_show_the_current_default_flow_diagram() -> None:
+    from app.content.diagram import to_mermaid
+
+    content, _ = collect_content(FLOWS, SCRIPTS)
+    docs = (PROJECT_ROOT / "docs" / "flows.md").read_text(encoding="utf-8")
+    assert "```mermaid\n" + to_mermaid(content.flows["default"]) + "```" in docs, "regenerate with `huashu flows show default`"
