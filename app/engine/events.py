@@ -6,7 +6,7 @@ A conversation is the fold of its events (`Conversation.from_events`). Input eve
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -16,11 +16,16 @@ class Event:
     type: ClassVar[str] = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
+        """The wire form. Built field by field: `dataclasses.asdict` deep-copies, which cost ~0.4 ms a turn."""
+        data: dict[str, Any] = {"type": self.type}
+        for name in _FIELD_NAMES[type(self)]:
+            value = getattr(self, name)
             if isinstance(value, datetime):
-                data[key] = value.isoformat()
-        return {"type": self.type, **data}
+                value = value.isoformat()
+            elif isinstance(value, dict):
+                value = dict(value)
+            data[name] = value
+        return data
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Event:
@@ -207,4 +212,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         HandoffRequested,
         ConversationEnded,
     )
+}
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()
 }
