@@ -1,6 +1,6 @@
 """`huashu serve`: check the configuration and the database, then run the app under uvicorn.
 
-Start-up policy: the embedded SQLite default is migrated automatically (WAL mode); a
+Start-up policy: broken flows or phrasings are listed and refuse the start; the embedded SQLite default is migrated automatically (WAL mode); a
 PostgreSQL database must already be at the current schema (`huashu db upgrade`), or the
 server refuses to start with a message saying so (exit code 2, no traceback). Several workers
 need Redis (HUASHU_REDIS_URL): without it a customer and an agent on different workers would
@@ -26,6 +26,7 @@ def _fail(message: str, err: TextIO) -> int:
 
 def preflight(settings: Settings, *, workers: int, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Everything that must hold before uvicorn starts; 0 or the exit code, with the reason printed."""
+    from app.content.loader import collect_content
     from app.errors import StorageError
     from app.storage.database import is_sqlite
     from app.storage.migrate import MEMORY_URLS, ensure_migrated, upgrade
@@ -34,6 +35,11 @@ def preflight(settings: Settings, *, workers: int, out: TextIO = sys.stdout, err
         credentials = settings.agent_credentials()
     except ValueError as exc:
         return _fail(f"configuration error: {exc}", err)
+    _, defects = collect_content(settings.flows_dir, settings.scripts_dir)
+    if defects:
+        for defect in defects:
+            print(defect.describe(), file=err)
+        return _fail(f"{len(defects)} content defect(s) in flows/ or scripts_zh/ (see `huashu check`)", err)
     if not credentials:
         if settings.dev_token:
             token = secrets.token_urlsafe(18)

@@ -83,3 +83,19 @@ def test_unmigrated_postgres_refuses_to_start_saying_what_to_run(
     assert done.returncode == 2
     assert "huashu db upgrade" in done.stderr and "not migrated" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_broken_content_refuses_to_start_naming_file_and_line(tmp_path: Path) -> None:
+    import shutil
+
+    from app.config import PROJECT_ROOT
+
+    flows = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", flows)
+    with (flows / "default.yaml").open("a", encoding="utf-8") as file:
+        file.write("  broken: [\n")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'huashu.db'}", flows_dir=flows)
+    code, _, err = run(settings)
+    assert code == 2
+    assert "default.yaml:" in err and "yaml-syntax" in err and "huashu check" in err
+    assert not (tmp_path / "huashu.db").exists()  # refused before touching the database
