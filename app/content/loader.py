@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,8 +233,8 @@ def parse_flow(text: str, file: str = "<inline>", out: _Collector | None = None)
         raw = load_yaml_text(text, file)
     except YamlSyntaxError as defect:
         collector.add(defect)
-        raw = None
-    flow = _build_flow(raw, file, collector) if raw is not None else None
+        return None
+    flow = _build_flow(raw, file, collector)
     if out is None and collector.defects:
         raise ContentErrors(collector.defects)
     return flow
@@ -413,9 +413,23 @@ def _parse_restatement(raw: Any, file: str, out: _Collector) -> Restatement:
 # ---------------------------------------------------------------- the whole
 
 
-def _read(path: Path, out: _Collector) -> Any:
+def _read_text(path: Path, out: _Collector) -> str | None:
+    """The file's text; a file that is not UTF-8 (e.g. saved as UTF-16 by an editor) is a defect, not a crash."""
     try:
-        return load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(YamlSyntaxError(f"not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path), hint="save the file as UTF-8"))
+    except OSError as exc:
+        out.add(SchemaError(f"cannot read the file: {exc.strerror}", file=str(path)))
+    return None
+
+
+def _read(path: Path, out: _Collector) -> Any:
+    text = _read_text(path, out)
+    if text is None:
+        return None
+    try:
+        return load_yaml_text(text, str(path))
     except YamlSyntaxError as defect:
         out.add(defect)
         return None
@@ -429,7 +443,9 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
     digest = hashlib.sha256()
     flows: dict[str, Flow] = {}
     for path in sorted(flows_dir.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path, out)
+        if text is None:
+            continue
         digest.update(path.name.encode() + text.encode())
         flow = parse_flow(text, str(path), out)
         if flow is None:
@@ -442,10 +458,10 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
     phrases: dict[str, Phrase] = {}
     phrase_files = sorted((scripts_dir / "phrases").glob("**/*.yaml")) if (scripts_dir / "phrases").is_dir() else []
     for path in phrase_files:
-        digest.update(path.name.encode() + path.read_bytes())
         raw = _read(path, out)
         if raw is None:
             continue
+        digest.update(path.name.encode() + path.read_bytes())
         for phrase in _parse_phrases(raw, str(path), out):
             if phrase.id in phrases:
                 first = phrases[phrase.id]
@@ -496,10 +512,3 @@ def load_content(flows_dir: Path, scripts_dir: Path) -> Content:
     if defects:
         raise ContentErrors(defects)
     return content
-
-
-def content_from_parts(
-    flows: Mapping[str, Flow], phrases: Iterable[Phrase], facts: Mapping[str, str] | None = None
-) -> Content:
-    """Assemble content in memory (tests, tools); no validation."""
-    return Content(flows=dict(flows), phrases={p.id: p for p in phrases}, facts=dict(facts or {}))

@@ -220,6 +220,3 @@ class Content:
     stage_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     restatement: Restatement = field(default_factory=Restatement)
     version: str = ""  # a digest of all files, so QA reports can say which content they used
-
-    def phrases_for(self, stage: str) -> tuple[Phrase, ...]:
-        return tuple(p for p in self.phrases.values() if p.stage == stage)

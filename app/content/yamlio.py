@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -69,10 +68,6 @@ def load_yaml_text(text: str, file: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML error: {exc}", file=file) from None
-
-
-def load_yaml_file(path: Path) -> Any:
-    return load_yaml_text(path.read_text(encoding="utf-8"), str(path))
 
 
 def line_of(value: Any, key: Any = None) -> int | None:

@@ -13,6 +13,7 @@ from app.engine.events import (
     AgentSaid,
     BotSaid,
     ConversationEnded,
+    ConversationReopened,
     ConversationStarted,
     CounterIncremented,
     CustomerSaid,
@@ -83,6 +84,8 @@ class Conversation:
                 self.awaiting_agent = False
             case ConversationEnded():
                 self.ended = True
+            case ConversationReopened():
+                self.ended = False
 
     def _bump(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1

@@ -192,6 +192,13 @@ class ConversationEnded(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationReopened(Event):
+    """The customer wrote again after the end; the script picks up at listening."""
+
+    type: ClassVar[str] = "conversation_reopened"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -211,6 +218,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ActionRequested,
         HandoffRequested,
         ConversationEnded,
+        ConversationReopened,
     )
 }
 _FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {

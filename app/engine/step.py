@@ -23,6 +23,7 @@ from app.engine.events import (
     AgentTurnTagged,
     BotSaid,
     ConversationEnded,
+    ConversationReopened,
     ConversationStarted,
     CounterIncremented,
     CustomerSaid,
@@ -107,7 +108,10 @@ class Engine:
         self.machines = {name: FlowMachine(flow) for name, flow in content.flows.items()}
         self.suggester = Suggester(content)
         self.tagger = StageTagger(content)
-        self.default_flow = default_flow if default_flow in content.flows else next(iter(content.flows))
+        if default_flow not in content.flows:
+            # Never fall back to another flow: the widget would greet customers with the wrong script.
+            raise EngineError(f"default flow {default_flow!r} is not loaded; flows are: {', '.join(content.flows) or 'none'}")
+        self.default_flow = default_flow
 
     # ------------------------------------------------------------ public API
 
@@ -222,6 +226,8 @@ class Engine:
         self._skip_to_waiting(turn)
         if turn.spec().final:
             # The customer writes again after the end: the script picks up at listening.
+            if turn.conversation.ended:
+                turn.emit(ConversationReopened())
             reopen = turn.flow.state_for_stage("listen") or turn.flow.initial
             self._move(turn, goto_trigger(reopen), None, speak=False)
         self._route(turn, analysis)

@@ -216,3 +216,28 @@ def test_restatement_speaks_back_from_the_agents_point_of_view() -> None:
     restate = Restatement.build(("不对", "不是"), {"我": "您", "你们": "我们", "我的": "您的"}, 20)
     assert restate.restate("不对,不是,我的订单你们还没发货!") == "您的订单我们还没发货"
     assert len(restate.restate("我" * 50)) == 20
+
+
+def test_validation_fails_on_an_empty_flow_file(check: Check) -> None:
+    defect = only(check(flow=""), SchemaError)
+    assert defect.file is not None and defect.file.endswith("mini.yaml") and "flow:" in defect.message
+
+
+def test_a_file_that_is_not_utf8_is_a_defect_not_a_crash(tmp_path: Path) -> None:
+    flows_dir, scripts_dir = write_content(tmp_path)
+    (scripts_dir / "facts.yaml").write_bytes("facts:\n  hotline: 400\n".encode("utf-16"))
+    _, defects = collect_content(flows_dir, scripts_dir)
+    defect = only(defects, YamlSyntaxError)
+    assert defect.file is not None and defect.file.endswith("facts.yaml") and "UTF-8" in defect.message
+
+
+def test_engine_refuses_a_missing_default_flow_instead_of_serving_another(tmp_path: Path) -> None:
+    from app.content.loader import load_content
+    from app.engine.step import Engine
+    from app.errors import EngineError
+    from app.nlu.analyzer import get_analyzer
+
+    content = load_content(*write_content(tmp_path))
+    with pytest.raises(EngineError, match="default flow 'default' is not loaded; flows are: mini"):
+        Engine(content, get_analyzer())
+    assert Engine(content, get_analyzer(), default_flow="mini").default_flow == "mini"

@@ -197,6 +197,8 @@ def test_customer_writing_after_the_end_reopens_the_script(chat: Chat) -> None:
     chat.say("谢谢,再见")
     assert chat.conversation.ended
     assert chat.say("对了,保修期多久?") == ["answer", "close-check"]
+    assert not chat.conversation.ended
+    assert any(e.type == "conversation_reopened" for e in chat.last.events)
 
 
 def test_phone_channel_uses_phone_phrasings(engine: Engine) -> None:

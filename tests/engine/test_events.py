@@ -16,6 +16,7 @@ from app.engine.events import (
     AgentTurnTagged,
     BotSaid,
     ConversationEnded,
+    ConversationReopened,
     ConversationStarted,
     CounterIncremented,
     CustomerSaid,
@@ -47,6 +48,7 @@ EXAMPLES: list[Event] = [
     ActionRequested("lookup_order", {"order_id": "202611180001"}),
     HandoffRequested("customer_message"),
     ConversationEnded("ended"),
+    ConversationReopened(),
 ]
 
 
