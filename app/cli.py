@@ -101,10 +101,14 @@ def analyze_lines(lines: TextIO, out: TextIO, default_today: date) -> int:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise ValueError('each line must be a JSON object with a string "text"')
+            item["text"].encode("utf-8")  # a lone surrogate ("\ud800") is valid JSON but not text
             today = date.fromisoformat(item["today"]) if isinstance(item.get("today"), str) else default_today
             result = analyzer.analyze(item["text"], today=today).to_dict()
             if "id" in item:
                 result = {"id": item["id"], **result}
+        except UnicodeEncodeError:
+            errors += 1
+            result = {"error": '"text" is not valid Unicode (lone surrogate)', "line": number}
         except (ValueError, TypeError) as exc:
             errors += 1
             message = f"invalid JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
@@ -120,7 +124,10 @@ def analyze(
     today: Annotated[str | None, typer.Option(help="date relative dates resolve against (default: today)")] = None,
 ) -> None:
     """Understand customer messages: intent, confidence, alternatives, slots, confirmation, emotion, handoff."""
-    default_today = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    try:
+        default_today = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    except ValueError:
+        raise typer.BadParameter(f"{today!r} is not a date (YYYY-MM-DD)", param_hint="--today") from None
     if file == "-":
         analyze_lines(sys.stdin, sys.stdout, default_today)
         return

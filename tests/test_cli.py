@@ -82,3 +82,29 @@ def test_chat_runs_a_conversation_in_the_terminal() -> None:
     assert "state → listen" in result.output
     assert "顺丰速运" in result.output  # the demo look-up answered
     assert "intent order_status" in result.output
+
+
+def test_analyze_never_crashes_on_odd_lines() -> None:
+    lines = [
+        '{"text": "\\ud800"}',  # valid JSON, not valid text
+        '{"text": "昨天买的", "today": "0001-01-01"}',
+        '{"text": "明天能到吗", "today": "9999-12-31"}',
+        '{"text": "好的", "today": "not a date"}',
+        '[1, 2]',
+        '{"text": "谢谢"}',
+    ]
+    result = runner.invoke(app, ["analyze", "-"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 6
+    assert "Unicode" in out[0]["error"] and out[0]["line"] == 1
+    assert "intent" in out[1] and "date" not in out[1]["slots"]  # no day before 0001-01-01
+    assert "date" not in out[2]["slots"]  # no day after 9999-12-31
+    assert out[3]["line"] == 4 and "error" in out[3]
+    assert out[4]["line"] == 5 and "error" in out[4]
+    assert out[5]["intent"] == "thanks_bye"
+
+
+def test_analyze_rejects_a_bad_today_option() -> None:
+    result = runner.invoke(app, ["analyze", "-", "--today", "yesterday"], input="")
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

@@ -98,7 +98,10 @@ class DateFinder:
         for gate, form in self._forms:
             if gate.isdisjoint(chars):
                 continue
-            found = form(text, today)
+            try:
+                found = form(text, today)
+            except OverflowError:  # "明天" relative to 9999-12-31: no such date, so no slot
+                continue
             if found is not None and (best is None or found.start < best.start):
                 best = found
         return None if best is None else best.day.isoformat()
