@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.auth import customer_token_matches
@@ -27,6 +28,7 @@ from app.version import VERSION
 
 router = APIRouter()
 MAX_PAGE = 200
+MAX_ANALYZE = 200
 
 
 class AnalyzeRequest(BaseModel):
@@ -133,13 +135,23 @@ async def list_phrases(
 async def analyze(
     body: AnalyzeRequest | list[AnalyzeRequest], services: ServicesDep
 ) -> dict[str, Any] | list[dict[str, Any]]:
-    """What `huashu analyze` prints for each input object (send one object, or a list)."""
+    """What `huashu analyze` prints for each input object (send one object, or a list of up to 200)."""
+    items = body if isinstance(body, list) else [body]
+    if len(items) > MAX_ANALYZE:
+        raise ApiError("invalid_field", f"at most {MAX_ANALYZE} objects per request (got {len(items)})")
+    for index, item in enumerate(items):
+        try:
+            item.text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError("invalid_field", f"item {index}: text is not valid Unicode (lone surrogate)") from None
 
     def one(item: AnalyzeRequest) -> dict[str, Any]:
         result = services.engine.analyze(item.text, item.today or utc_now().date()).to_dict()
         return {"id": item.id, **result} if item.id is not None else result
 
-    return [one(item) for item in body] if isinstance(body, list) else one(body)
+    # NLU is CPU work: off the event loop, so a large batch does not stall every WebSocket.
+    results = await run_in_threadpool(lambda: [one(item) for item in items])
+    return results if isinstance(body, list) else results[0]
 
 
 @router.post("/api/suggest", tags=["engine"], response_model=SuggestionsFrame)

@@ -91,6 +91,13 @@ def test_analyze_gives_what_huashu_analyze_prints(client: TestClient) -> None:
     assert client.post("/api/analyze", json=lines[0]).json() == expected[0]
 
 
+def test_analyze_refuses_oversized_batches_and_survives_odd_dates(client: TestClient) -> None:
+    too_many = client.post("/api/analyze", json=[{"text": "好"}] * 201)
+    assert too_many.status_code == 422 and too_many.json()["code"] == "invalid_field"
+    edge = client.post("/api/analyze", json={"text": "明天能到吗", "today": "9999-12-31"})
+    assert edge.status_code == 200 and "date" not in edge.json()["slots"]
+
+
 def test_analyze_without_text_is_invalid_field(client: TestClient) -> None:
     answer = client.post("/api/analyze", json={"txt": "你好"})
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_field"
