@@ -64,7 +64,8 @@ class ChatSession:
         def on_attached(live: Live, messages: list[StoredMessage]) -> None:
             self.outbox.send(started_frame(live.id, frame.token, live.conversation))
             self.outbox.send(HistoryFrame(messages=history(messages, include_system=False)))
-            self.outbox.min_seq = max(live.last_seq, frame.last_seq)
+            # History ends at the server's last seq, whatever the client claims to have seen.
+            self.outbox.min_seq = live.last_seq
 
         await self.services.conversations.attach(
             frame.conversation_id,

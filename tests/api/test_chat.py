@@ -179,6 +179,16 @@ def test_resume_returns_started_and_the_history_after_last_seq(connect: Connect)
     assert [m["role"] for m in history[1:]] == ["bot", "bot", "bot"]
 
 
+def test_resume_claiming_a_future_seq_still_gets_the_bots_replies(connect: Connect) -> None:
+    with connect.started() as (_, frames):
+        started = only(frames, "started")
+    resume = {"type": "resume", "conversation_id": started["conversation_id"], "token": started["token"], "last_seq": 999}
+    with connect.customer() as again:
+        again.exchange(resume)
+        answer = again.exchange({"type": "message", "id": "c-9", "text": ORDER_QUESTION})
+    assert [f["type"] for f in answer][:2] == ["ack", "reply"]
+
+
 def test_resumed_socket_keeps_deduplicating_by_client_id(connect: Connect) -> None:
     with connect.started() as (customer, frames):
         started = only(frames, "started")
