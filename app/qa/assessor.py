@@ -7,12 +7,14 @@ the CLI, the worker processes, the REST routes and `qa diff` all call.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.errors import EngineError
-from app.qa.model import Assessment, Finding, Recommendation, Replay
+from app.qa.model import Assessment, Evidence, Finding, Recommendation, Replay
+from app.qa.pii import mask_all
 from app.qa.replay import replay
 from app.qa.rulebook import RuleBook, RuleConfig
 from app.qa.rules import RULES, Hit
@@ -76,18 +78,24 @@ class Assessor:
         )
 
     def _finding(self, replayed: Replay, config: RuleConfig, hit: Hit) -> Finding:
+        """The finding of one hit, every text it quotes masked.
+
+        Masking here, where findings are made, covers JSON, CSV, HTML and REST alike: recommendations restate
+        the customer's words ("您的意思是您的手机号138…") and reports get forwarded.
+        """
         severity = hit.severity or config.severity
+        recommendation = hit.recommendation or self._recommend(replayed, config, hit)
         return Finding(
             rule=config.id,
             turn=hit.turn,
             severity=severity,
-            message=_fill(config.message, hit.facts),
-            evidence=hit.evidence,
-            recommendation=hit.recommendation or self._recommend(replayed, config, hit),
+            message=mask_all(_fill(config.message, hit.facts)),
+            evidence=_masked_evidence(hit.evidence, replayed.turns[hit.turn].text),
+            recommendation=_masked_recommendation(recommendation),
             points=config.points(severity),
             fatal=config.is_fatal(severity),
             source=config.source,
-            details=hit.facts,
+            details={k: mask_all(v) if isinstance(v, str) else v for k, v in hit.facts.items()},
         )
 
     def _recommend(self, replayed: Replay, config: RuleConfig, hit: Hit) -> Recommendation | None:
@@ -112,6 +120,27 @@ class Assessor:
             return None
         best = ranked[0]
         return Recommendation(best.phrase_id, best.text, best.stage, best.missing_slots)
+
+
+def _masked_evidence(evidence: Evidence, turn_text: str) -> Evidence:
+    """`evidence` with personal numbers masked.
+
+    A span is cut from the masked turn (masking keeps every offset), so a span holding only part of a number
+    is masked as the whole number is.
+    """
+    start, end = evidence.start, evidence.end
+    if start is not None and end is not None and turn_text[start:end] == evidence.text:
+        text = mask_all(turn_text)[start:end]
+    else:
+        text = mask_all(evidence.text)
+    return evidence if text == evidence.text else replace(evidence, text=text)
+
+
+def _masked_recommendation(recommendation: Recommendation | None) -> Recommendation | None:
+    if recommendation is None:
+        return None
+    text = mask_all(recommendation.text)
+    return recommendation if text == recommendation.text else replace(recommendation, text=text)
 
 
 class _Facts(dict[str, Any]):

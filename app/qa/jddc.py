@@ -6,7 +6,8 @@ Rows are grouped into one transcript per session, in file order. The data names 
 transcript has `agent="jddc"`; it has no timestamps, so time rules stay silent; `channel` is online.
 One row may hold several messages joined by `!@@@!` (the original dump's separator): each becomes a turn.
 A `NULL` text means "no reply in this round" and is skipped. Malformed rows come out as `LineError`s with
-their line number and never stop the batch.
+their line number and never stop the batch; a line the reader could not decode arrives as a `LineError`
+already and is passed on in its place.
 """
 
 from __future__ import annotations
@@ -41,15 +42,19 @@ class _Session:
         return Transcript(id=self.id, channel="online", turns=tuple(self.turns), agent=AGENT, meta=meta)
 
 
-def read_jddc(lines: Iterable[str]) -> Iterator[Transcript | LineError]:
+def read_jddc(lines: Iterable[str | LineError]) -> Iterator[Transcript | LineError]:
     """Transcripts (one per session, as soon as the session's rows end) and errors for bad rows.
 
     A session's rows must be contiguous (the published files are); rows of a session that already ended
-    are reported as errors rather than silently starting a second transcript with the same id.
+    are reported as errors rather than silently starting a second transcript with the same id. A
+    `LineError` among `lines` (an undecodable line) is reported and skipped like a malformed row.
     """
     current: _Session | None = None
     finished: set[str] = set()
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, LineError):
+            yield raw
+            continue
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue

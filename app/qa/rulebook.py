@@ -157,7 +157,21 @@ class RuleBook:
 
 def load_rulebook(path: Path, specs: Mapping[str, Mapping[str, Param]]) -> RuleBook:
     """Read and validate a rules file; raises `ContentErrors` listing every defect."""
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentErrors(
+            [
+                QaRuleError(
+                    f"the file is not UTF-8 text ({exc.reason} at byte {exc.start + 1})",
+                    file=str(path),
+                    line=line,
+                    hint="save it as UTF-8 (it holds Chinese cue words and messages; GBK is not read)",
+                )
+            ]
+        ) from None
     return parse_rulebook(text, str(path), specs)
 
 

@@ -2,6 +2,8 @@
 
 The importer is picked by `--input-format` or else by the file's extension (`.tsv`/`.txt` → jddc,
 anything else → jsonl). Bad lines come out as `InputError`s naming file and line; a batch never stops.
+Input is read as bytes and each line decoded on its own, so one line that is not UTF-8 is one error and the
+lines after it are still read.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO
+from typing import BinaryIO, Final
 
 from app.qa.jddc import read_jddc
 from app.qa.model import InputError
@@ -37,8 +39,20 @@ def format_of(path: Path, requested: str | None = None) -> str:
     return "jddc" if path.suffix.lower() in _JDDC_SUFFIXES else "jsonl"
 
 
-def parse_lines(lines: Iterable[str], fmt: str, name: str) -> Iterator[Item | InputError]:
-    """Transcripts and errors from the lines of one input, in order."""
+def decode_lines(lines: Iterable[bytes]) -> Iterator[str | LineError]:
+    """Each line decoded as UTF-8 on its own; a line that is not UTF-8 becomes a `LineError` in its place."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # exc.start is the 0-based offset of the first bad byte in the line; people count from 1.
+            why = f"not UTF-8 text: {exc.reason} (byte {exc.start + 1}); save the file as UTF-8"
+            yield LineError(number, why)
+
+
+def parse_lines(lines: Iterable[str | LineError], fmt: str, name: str) -> Iterator[Item | InputError]:
+    """Transcripts and errors from the lines of one input, in order; a `LineError` line (`decode_lines`) is
+    reported in its place."""
     if fmt == "jddc":
         for entry in read_jddc(lines):
             if isinstance(entry, LineError):
@@ -47,6 +61,9 @@ def parse_lines(lines: Iterable[str], fmt: str, name: str) -> Iterator[Item | In
                 yield Item(entry, f"{name}:{entry.meta.get('line', 0)}")
         return
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, LineError):
+            yield InputError(name, number, line.message)
+            continue
         for parsed in read_jsonl((line,)):  # one line at a time, so each transcript knows its line
             yield InputError(name, number, parsed.message) if isinstance(parsed, LineError) else Item(parsed, f"{name}:{number}")
 
@@ -57,18 +74,15 @@ def read_file(path: Path, fmt: str | None = None) -> Iterator[Item | InputError]
     `-` reads standard input (JSON Lines unless `fmt` says otherwise): `huashu export | huashu qa replay -`.
     """
     if str(path) == STDIN:
-        yield from parse_lines(sys.stdin, fmt or "jsonl", "<stdin>")
+        yield from parse_lines(decode_lines(sys.stdin.buffer), fmt or "jsonl", "<stdin>")
         return
     try:
-        handle: TextIO = path.open(encoding="utf-8", newline="")
+        handle: BinaryIO = path.open("rb")
     except OSError as exc:
         yield InputError(str(path), 0, f"cannot read file: {exc.strerror or exc}")
         return
     with handle:
-        try:
-            yield from parse_lines(handle, format_of(path, fmt), str(path))
-        except UnicodeDecodeError as exc:
-            yield InputError(str(path), 0, f"not UTF-8 text: {exc.reason}")
+        yield from parse_lines(decode_lines(handle), format_of(path, fmt), str(path))
 
 
 def read_files(paths: Iterable[Path], fmt: str | None = None) -> Iterator[Item | InputError]:

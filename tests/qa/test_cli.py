@@ -77,6 +77,15 @@ def test_replay_reads_standard_input() -> None:
     assert json.loads(result.stdout)["id"] == "t9"
 
 
+def test_replay_reads_standard_input_past_a_line_that_is_not_utf8() -> None:
+    good = [line(id, ("customer", "你好"), ("agent", "您好")).encode() for id in ("t1", "t3")]
+    stdin = b"\n".join([good[0], "坏行".encode("gbk"), good[1]]) + b"\n"
+    result = runner.invoke(app, ["qa", "replay", "-"], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(text).get("id") for text in result.stdout.splitlines()] == ["t1", None, "t3"]
+    assert "skipped <stdin>:2: not UTF-8" in result.stderr
+
+
 def test_replay_refuses_bad_usage_with_exit_code_2(batch_file: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["qa", "replay", str(batch_file), "--format", "pdf"]).exit_code == 2
     assert runner.invoke(app, ["qa", "replay", str(tmp_path / "nope.jsonl")]).exit_code == 2
@@ -89,6 +98,13 @@ def test_replay_exits_1_on_broken_rules(batch_file: Path, tmp_path: Path) -> Non
     rules.write_text("rules:\n  greeting.missing:\n    greeting_cues: ['(']\n", encoding="utf-8")
     result = runner.invoke(app, ["qa", "replay", str(batch_file), "--rules", str(rules)])
     assert result.exit_code == 1 and "invalid regular expression" in result.stderr
+
+
+def test_replay_exits_1_naming_a_rules_file_that_is_not_utf8(batch_file: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_bytes("rules:\n  greeting.missing:\n    greeting_cues: ['您好']\n".encode("gbk"))
+    result = runner.invoke(app, ["qa", "replay", str(batch_file), "--rules", str(rules)])
+    assert result.exit_code == 1 and f"{rules}:3: qa-rule: the file is not UTF-8" in result.stderr
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app.qa.assessor import Assessor
-from app.qa.model import Assessment, InputError
+from app.qa.model import Assessment, Evidence, Finding, InputError, Recommendation
 from app.qa.reports.jsonl import write_jsonl
 from app.qa.reports.page import render_report
 from app.qa.reports.table import COLUMNS, write_csv
@@ -89,3 +89,54 @@ def test_html_has_the_charts_tables_and_findings_marked_inline(batch: list[Asses
     assert '<mark class="major" title="forbidden.phrase">不行</mark>' in page
     assert 'data-rule="forbidden.phrase"' in page and "目前暂时无法直接解决" in page
     assert "in.jsonl:3" in page
+
+
+FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def test_no_full_phone_number_survives_in_any_report(assessor: Assessor, rulebook: RuleBook) -> None:
+    # confirm.missing restates the customer's words; pii.exposed quotes the agent; both carry the number.
+    assessed = assessor.assess(
+        transcript(
+            customer("我的手机号13812345678,洗衣机坏了不能脱水了"),
+            agent("您好,我是小李。您可以申请上门维修。"),
+            agent("已经登记您的电话13812345678,稍后给您反馈。"),
+            id="pii",
+        )
+    )
+    rules = {f.rule for f in assessed.findings}
+    assert {"confirm.missing", "pii.exposed"} <= rules
+    (confirm,) = [f for f in assessed.findings if f.rule == "confirm.missing"]
+    assert confirm.recommendation is not None and "138****5678" in confirm.recommendation.text
+
+    json_out, csv_out = io.StringIO(), io.StringIO()
+    write_jsonl([assessed], json_out)
+    write_csv([assessed], csv_out)
+    page = render_report([assessed], [], summarize([assessed], [r.id for r in rulebook.enabled]))
+    # The JSON `turns` echo the input on purpose (docs/qa.md); everything a finding says is masked.
+    findings = json.dumps(json.loads(json_out.getvalue())["findings"], ensure_ascii=False)
+    for name, text in (("json findings", findings), ("csv", csv_out.getvalue()), ("html", page)):
+        assert FULL_PHONE.search(text) is None, name
+        assert "138****5678" in text, name
+
+
+def test_csv_cells_that_start_a_formula_are_written_as_text() -> None:
+    finding = Finding(
+        rule="forbidden.phrase",
+        turn=1,
+        severity="major",
+        message="+msg",
+        evidence=Evidence("-1+2", 0, 4),
+        recommendation=Recommendation("@id", "\t=cmd"),
+        points=8.0,
+    )
+    hostile = Assessment('=HYPERLINK("http://x","y")', "online", "@SUM(A1)", "\rflow", 92.0, (finding,))
+    out = io.StringIO(newline="")  # keep the \r as written
+    write_csv([hostile, InputError("-in.jsonl", 2, "=bad")], out)
+    row, error = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+    assert (row["id"], row["agent"], row["flow"]) == ('\'=HYPERLINK("http://x","y")', "'@SUM(A1)", "'\rflow")
+    assert (row["message"], row["evidence"]) == ("'+msg", "'-1+2")
+    assert (row["recommendation_id"], row["recommendation"]) == ("'@id", "'\t=cmd")
+    # Numbers and our own names are written as they are.
+    assert (row["score"], row["points"], row["start"], row["rule"]) == ("92.0", "8.0", "0", "forbidden.phrase")
+    assert (error["source"], error["error"]) == ("'-in.jsonl:2", "'=bad")

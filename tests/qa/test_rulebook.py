@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.qa.assessor import Assessor
 from app.qa.rulebook import QaRuleError, RuleBook
-from app.qa.rules import RULES, parse_rules
+from app.qa.rules import RULES, load_rules, parse_rules
 from tests.qa.conftest import Check, agent, customer, transcript
 
 EditRules = Callable[[str, str], RuleBook]
@@ -34,6 +35,17 @@ def test_the_shipped_rules_configure_every_rule_with_a_seed_source(rulebook: Rul
     for rule in rulebook.rules.values():
         assert rule.enabled, rule.id
         assert rule.source and rule.message, rule.id
+
+
+def test_a_rules_file_that_is_not_utf8_is_a_defect_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "qa_rules.yaml"
+    path.write_bytes(MINIMAL.replace("您好", "你好").encode("gbk"))  # saved by an editor set to GBK
+    with pytest.raises(ContentErrors) as caught:
+        load_rules(path)
+    (defect,) = caught.value.defects
+    assert isinstance(defect, QaRuleError)
+    assert (defect.file, defect.line) == (str(path), 4) and "not UTF-8" in defect.message
+    assert defect.hint is not None and "UTF-8" in defect.hint
 
 
 def test_a_rule_missing_from_the_file_is_disabled() -> None:

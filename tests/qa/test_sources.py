@@ -62,6 +62,32 @@ ROWS = [
 ]
 
 
+NOT_UTF8 = "我的快递".encode("gbk")  # what a GBK export looks like to a UTF-8 reader
+
+
+def test_a_jsonl_line_that_is_not_utf8_is_one_error_and_the_lines_after_it_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "batch.jsonl"
+    good, other = (json.dumps(d, ensure_ascii=False).encode() for d in (GOOD, {**GOOD, "id": "c"}))
+    path.write_bytes(good + b"\n" + b'{"id": "b", "text": "' + NOT_UTF8 + b'"}\n' + other + b"\n")
+    entries = list(read_file(path))
+    assert [e.transcript.id for e in entries if isinstance(e, Item)] == ["a", "c"]
+    (error,) = [e for e in entries if isinstance(e, InputError)]
+    assert (error.source, error.line) == (str(path), 2) and "not UTF-8" in error.message
+    assert entries.index(error) == 1  # reported in its place
+
+
+def test_a_jddc_row_that_is_not_utf8_is_one_error_and_the_rows_after_it_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "chat.tsv"
+    rows = [ROWS[0].encode(), b"s1\tU1\t0\t0\t0\tnan\t" + NOT_UTF8, ROWS[1].encode(), ROWS[3].encode()]
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    entries = list(read_file(path))
+    items = [e for e in entries if isinstance(e, Item)]
+    assert [i.transcript.id for i in items] == ["s1", "s2"]
+    assert [t.text for t in items[0].transcript.turns] == ["你好", "您好", "有什么问题我可以帮您处理或解决呢?"]
+    (error,) = [e for e in entries if isinstance(e, InputError)]
+    assert (error.source, error.line) == (str(path), 2) and "not UTF-8" in error.message
+
+
 def test_jddc_groups_rows_by_session_in_order() -> None:
     entries = list(read_jddc(ROWS))
     transcripts = [e for e in entries if isinstance(e, Transcript)]

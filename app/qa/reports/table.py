@@ -1,5 +1,8 @@
 """CSV: one row per finding, each carrying its transcript's score; a transcript without findings gets one
 row with an empty `rule`, so every score appears; skipped input lines and failed replays get an `error` row.
+
+Cells quote transcripts, and spreadsheets run a cell that starts with a formula character, so every text cell
+goes through `_cell` (OWASP "CSV injection"): `=1+2` is written as `'=1+2`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final, TextIO
 
 from app.qa.model import Assessment, InputError
+
+# What makes Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP).
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS: Final = (
     "id",
@@ -67,7 +73,17 @@ def rows(entry: Assessment | InputError) -> Iterator[dict[str, Any]]:
 
 
 def write_csv(entries: Iterable[Assessment | InputError], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, restval="", lineterminator="\n")
+    # CRLF rows (RFC 4180): the csv module quotes a cell only for characters of the line terminator, so with
+    # "\n" alone a CR inside a quoted turn was written bare and split the row in every reader.
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
     for entry in entries:
-        writer.writerows(rows(entry))
+        writer.writerows({column: _cell(value) for column, value in row.items()} for row in rows(entry))
+
+
+def _cell(value: object) -> object:
+    """A text that a spreadsheet would run as a formula, prefixed with `'` so it is shown as text; numbers
+    (a score, a turn index) are written as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
