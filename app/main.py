@@ -18,6 +18,7 @@ from app.api.hub import Hub, RedisHub
 from app.api.service import ConversationService
 from app.config import Settings
 from app.errors import HuashuError
+from app.heap import serving_gc
 from app.qa import api as qa_api
 from app.version import VERSION
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.huashu = await open_services(settings, stack)
+            stack.enter_context(serving_gc())  # after start-up: what it built is frozen
             yield
 
     app = FastAPI(

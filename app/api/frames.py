@@ -116,7 +116,9 @@ def history(messages: Sequence[StoredMessage], *, include_system: bool) -> list[
     return [history_message(m) for m in messages if include_system or m.role in TALK_ROLES]
 
 
-def _message_deliveries(turn: Turn, message: StoredMessage, intent: str | None) -> list[Delivery]:
+def _message_deliveries(
+    turn: Turn, message: StoredMessage, intent: str | None, agents: bool
+) -> list[Delivery]:
     out: list[Delivery] = []
     if message.role == "customer":
         if turn.ack and turn.origin is not None:
@@ -125,10 +127,11 @@ def _message_deliveries(turn: Turn, message: StoredMessage, intent: str | None) 
                     "all", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin
                 )
             )
-        frame = CustomerMessageFrame(
-            seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent
-        )
-        out.append(Delivery("agent", encode(frame), message.seq))
+        if agents:
+            frame = CustomerMessageFrame(
+                seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent
+            )
+            out.append(Delivery("agent", encode(frame), message.seq))
     elif message.role == "bot":
         reply = ReplyFrame(
             seq=message.seq,
@@ -139,7 +142,7 @@ def _message_deliveries(turn: Turn, message: StoredMessage, intent: str | None) 
         )
         out.append(Delivery("all", encode(reply), message.seq))
     elif message.role == "agent":
-        if turn.ack and turn.origin is not None:
+        if turn.ack and turn.origin is not None and agents:
             out.append(
                 Delivery(
                     "agent", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin
@@ -150,15 +153,20 @@ def _message_deliveries(turn: Turn, message: StoredMessage, intent: str | None) 
                 "customer", encode(AgentMessageOutFrame(seq=message.seq, text=message.text)), message.seq
             )
         )
-        to_agents = AgentMessageOutFrame(
-            seq=message.seq, text=message.text, agent=turn.agent, phrase_id=message.phrase_id
-        )
-        out.append(Delivery("agent", encode(to_agents), message.seq, skip=turn.origin))
+        if agents:
+            to_agents = AgentMessageOutFrame(
+                seq=message.seq, text=message.text, agent=turn.agent, phrase_id=message.phrase_id
+            )
+            out.append(Delivery("agent", encode(to_agents), message.seq, skip=turn.origin))
     return out
 
 
-def turn_deliveries(turn: Turn) -> list[Delivery]:
-    """Every frame of a stored turn, addressed; in the order the sockets must receive them."""
+def turn_deliveries(turn: Turn, *, agents: bool = True) -> list[Delivery]:
+    """Every frame of a stored turn, addressed; in the order the sockets must receive them.
+
+    `agents=False` (no agent can be listening: `Hub.watched`) leaves out the frames only agents
+    get, which most bot turns would otherwise encode for nobody.
+    """
     out: list[Delivery] = []
     if turn.started_token is not None and turn.origin is not None:
         started = started_frame(turn.conversation_id, turn.started_token, turn.after)
@@ -172,7 +180,7 @@ def turn_deliveries(turn: Turn) -> list[Delivery]:
     )
     customer_status = changed and turn.started_token is None
     for message in turn.stored:
-        out += _message_deliveries(turn, message, intent)
+        out += _message_deliveries(turn, message, intent, agents)
         if customer_status and any(e.get("type") in STATUS_EVENTS for e in message.events):
             # Right after the row that changed who answers: a takeover before the agent's words,
             # a hand-off after the bot's "transferring you" line.
@@ -180,8 +188,8 @@ def turn_deliveries(turn: Turn) -> list[Delivery]:
             customer_status = False
     if customer_status:
         out.append(Delivery("customer", encode(status_frame(after, for_agent=False))))
-    if turn.stored:
+    if turn.stored and agents:
         out.append(Delivery("agent", encode(status_frame(after, for_agent=True, agent=turn.agent))))
-    if turn.suggestions is not None:
+    if turn.suggestions is not None and agents:
         out.append(Delivery("agent", encode(suggestions_frame(after.state, intent, turn.suggestions))))
     return out

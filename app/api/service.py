@@ -194,7 +194,7 @@ class ConversationService:
         if turn.suggestions and rows:
             # "Suggestions shown" are recorded on the row that prompted them (the input's row).
             rows[0] = replace(rows[0], suggestions=[s.to_dict() for s in turn.suggestions])
-        ended_at = live.ended_at or (self.clock() if after.ended else None)
+        ended_at = (live.ended_at or self.clock()) if after.ended else None  # a reopened conversation is open again
         agent = turn.agent or live.agent
         snapshot = ConversationSnapshot(
             state=after.state,
@@ -216,7 +216,8 @@ class ConversationService:
         live.last_seq = max(live.last_seq, *(m.seq for m in fresh)) if fresh else live.last_seq
         live.acked.update({m.client_message_id: m.seq for m in fresh if is_own_id(m.client_message_id)})  # type: ignore[misc]
         turn = replace(turn, stored=fresh)
-        await self.hub.publish(live.id, turn_deliveries(turn), live.last_seq)
+        deliveries = turn_deliveries(turn, agents=self.hub.watched(live.id))
+        await self.hub.publish(live.id, deliveries, live.last_seq)
         return turn
 
     # ------------------------------------------------------------ customers

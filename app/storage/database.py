@@ -63,7 +63,19 @@ def mask_url(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
+class JsonText(str):
+    """JSON the caller has already encoded (`models.json_text`): a JSON column stores it as is.
+
+    The store encodes each value once, on the caller's side, to refuse bad values before they are
+    queued; without this marker SQLAlchemy's JSON type would encode the text again, as a string.
+    """
+
+    __slots__ = ()
+
+
 def _json_dumps(value: Any) -> str:
+    if type(value) is JsonText:
+        return str(value)  # a plain str: drivers need not know the subclass
     # Chinese stays readable in the database (sqlite3 shell, psql) instead of \\uXXXX escapes.
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 

@@ -44,16 +44,25 @@ def as_utc(value: datetime, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
+# One encoder for every call: `json.dumps` with options builds a new JSONEncoder each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def json_text(value: Any, what: str) -> str:
+    """`value` as the JSON text a SQL backend stores; StorageError if it has no JSON form."""
+    try:
+        return _ENCODER.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
 def json_copy(value: Any, what: str) -> Any:
     """A JSON round-trip of `value`: the exact shape a SQL backend would give back.
 
-    Both stores pass every JSON column through this, so the in-memory twin refuses what the
-    database would refuse and returns tuples as lists just like the database does.
+    Both stores pass every JSON column through this (or `json_text`), so the in-memory twin
+    refuses what the database would refuse and returns tuples as lists just like the database does.
     """
-    try:
-        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise StorageError(f"{what} is not JSON-serialisable: {exc}") from exc
+    return json.loads(json_text(value, what))
 
 
 def _check_choice(value: str, allowed: frozenset[str], what: str) -> None:

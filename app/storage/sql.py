@@ -1,26 +1,29 @@
 """`SqlTranscriptStore`: the transcript store on SQLite or PostgreSQL.
 
 Writes go through `GroupCommitWriter` (one thread, one transaction per batch, a savepoint per
-write); reads run in `asyncio.to_thread` on a small pool. The event loop never touches a driver.
+write, or per group of appends: see `_append_group`); reads run in `asyncio.to_thread` on a small
+pool. The event loop never touches a driver. Statements are prebuilt in `statements.py`.
 The schema must already be migrated: use `app.storage.migrate.open_store` for the policy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, Table, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import SQLModel
 
 from app.errors import ConversationExists, ConversationNotFound, HuashuError, StorageError
-from app.storage.database import make_engine, mask_url, parse_url
+from app.storage.database import JsonText, make_engine, mask_url, parse_url
 from app.storage.models import (
     DEMO_ORDER_FIELDS,
     ConversationSnapshot,
@@ -30,25 +33,28 @@ from app.storage.models import (
     StoredMessage,
     as_utc,
     demo_order_row,
-    json_copy,
+    json_text,
     utc_now,
 )
+from app.storage.statements import (
+    CONVERSATION,
+    CONVERSATION_FIELDS,
+    CONVERSATION_ID,
+    DEMO_ORDER,
+    GROUP_STATEMENTS,
+    INSERT_CONVERSATION,
+    INSERT_MESSAGE,
+    MESSAGE_BY_CLIENT_ID,
+    MESSAGES_AFTER,
+    UPDATE_SNAPSHOT,
+    conversations,
+    demo_orders,
+)
 from app.storage.store import DEFAULT_PAGE_SIZE, StoreStats, check_page
-from app.storage.tables import ConversationRecord, DemoOrderRecord, MessageRecord
 from app.storage.writer import MAX_BATCH, GroupCommitWriter
 
 T = TypeVar("T")
 READ_POOL_SIZE = 4
-
-# Core tables (not the ORM): the writer runs plain INSERT/UPDATE statements in batches.
-conversations: Table = SQLModel.metadata.tables[ConversationRecord.__tablename__]
-messages_t: Table = SQLModel.metadata.tables[MessageRecord.__tablename__]
-demo_orders: Table = SQLModel.metadata.tables[DemoOrderRecord.__tablename__]
-
-# Everything but the surrogate `id`, which never leaves the database.
-_MESSAGE_COLUMNS = [c for c in messages_t.c if c.name != "id"]
-_MESSAGE_FIELDS = [c.name for c in _MESSAGE_COLUMNS]
-_CONVERSATION_FIELDS = [c.name for c in conversations.c]
 
 
 def _translate(exc: BaseException, what: str) -> BaseException:
@@ -85,7 +91,65 @@ def _message(row: Row[Any], duplicate: bool = False) -> StoredMessage:
 
 def _conversation(row: Row[Any]) -> StoredConversation:
     m = row._mapping
-    return StoredConversation(**{name: m[name] for name in _CONVERSATION_FIELDS})
+    return StoredConversation(**{name: m[name] for name in CONVERSATION_FIELDS})
+
+
+def _duplicate(stored: StoredMessage) -> StoredMessage:
+    # Every caller gets its own lists, as if it had read the row itself.
+    return replace(
+        stored,
+        duplicate=True,
+        suggestions=copy.deepcopy(stored.suggestions),
+        events=copy.deepcopy(stored.events),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One message of an append, checked and JSON-encoded once, on the caller's side."""
+
+    message: NewMessage
+    values: dict[str, Any]  # INSERT_MESSAGE's values but `seq` and `stored_at`, which the writer sets
+    suggestions: list[dict[str, Any]]  # decoded copies, for the StoredMessage handed back
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Append:
+    conversation_id: str
+    rows: list[_Row]
+    snapshot: dict[str, Any] | None  # UPDATE_SNAPSHOT's values but `new_updated_at`
+
+
+def _row(conversation_id: str, message: NewMessage) -> _Row:
+    suggestions = json_text(message.suggestions, "suggestions")
+    events = json_text(message.events, "events")
+    values = {
+        "conversation_id": conversation_id,
+        "role": message.role,
+        "text": message.text,
+        "state_before": message.state_before,
+        "state_after": message.state_after,
+        "intent": message.intent,
+        "phrase_id": message.phrase_id,
+        "suggestions": JsonText(suggestions),
+        "client_message_id": message.client_message_id,
+        "events": JsonText(events),
+        "created_at": as_utc(message.created_at, "created_at"),
+    }
+    return _Row(message, values, json.loads(suggestions), json.loads(events))
+
+
+def _snapshot_values(snapshot: ConversationSnapshot) -> dict[str, Any]:
+    ended_at = snapshot.ended_at
+    return {
+        "new_state": snapshot.state,
+        "new_slots": JsonText(json_text(snapshot.slots, "slots")),
+        "new_counters": JsonText(json_text(snapshot.counters, "counters")),
+        "new_mode": snapshot.mode,
+        "new_agent": snapshot.agent,
+        "new_ended_at": as_utc(ended_at, "ended_at") if ended_at is not None else None,
+    }
 
 
 class SqlTranscriptStore:
@@ -105,6 +169,7 @@ class SqlTranscriptStore:
         self._reader: Engine | None = None
         self._writer_engine: Engine | None = None
         self._writer: GroupCommitWriter | None = None
+        self._group_statements = GROUP_STATEMENTS["sqlite"]  # replaced by the engine's dialect at open
         self._closed = False
 
     def __repr__(self) -> str:
@@ -126,6 +191,7 @@ class SqlTranscriptStore:
             writer_engine.dispose()
             raise
         self._reader, self._writer_engine = reader, writer_engine
+        self._group_statements = GROUP_STATEMENTS[writer_engine.dialect.name]
         self._writer = GroupCommitWriter(
             writer_engine, stats=self.stats, translate=_translate, max_batch=self._max_batch
         )
@@ -171,17 +237,6 @@ class SqlTranscriptStore:
 
         return await asyncio.to_thread(run)
 
-    @staticmethod
-    def _lock_conversation(conn: Connection, conversation_id: str) -> None:
-        # FOR UPDATE serialises appends to one conversation across processes on PostgreSQL, so
-        # two service instances cannot both pick the same next seq; SQLite renders no lock
-        # clause and is serialised by BEGIN IMMEDIATE instead.
-        found = conn.execute(
-            select(conversations.c.id).where(conversations.c.id == conversation_id).with_for_update()
-        ).first()
-        if found is None:
-            raise ConversationNotFound(conversation_id)
-
     # -- writes --------------------------------------------------------------------------------
 
     async def create_conversation(self, conv: NewConversation) -> None:
@@ -193,9 +248,9 @@ class SqlTranscriptStore:
             "channel": conv.channel,
             "mode": conv.mode,
             "state": conv.state,
-            "slots": json_copy(conv.slots, "slots"),
-            "counters": json_copy(conv.counters, "counters"),
-            "customer": json_copy(conv.customer, "customer"),
+            "slots": JsonText(json_text(conv.slots, "slots")),
+            "counters": JsonText(json_text(conv.counters, "counters")),
+            "customer": JsonText(json_text(conv.customer, "customer")),
             "token_hash": conv.token_hash,
             "agent": conv.agent,
             "created_at": created_at,
@@ -204,11 +259,10 @@ class SqlTranscriptStore:
         }
 
         def run(conn: Connection) -> None:
-            taken = conn.execute(select(conversations.c.id).where(conversations.c.id == conv.id)).first()
-            if taken is not None:
+            if conn.execute(CONVERSATION_ID, {"id": conv.id}).first() is not None:
                 raise ConversationExists(f"conversation {conv.id!r} already exists")
             try:
-                conn.execute(insert(conversations).values(**values))
+                conn.execute(INSERT_CONVERSATION, values)
             except IntegrityError as exc:  # another process won the race for this id
                 raise ConversationExists(f"conversation {conv.id!r} already exists") from exc
 
@@ -220,49 +274,68 @@ class SqlTranscriptStore:
         messages: Sequence[NewMessage],
         snapshot: ConversationSnapshot | None = None,
     ) -> list[StoredMessage]:
-        # Validate and copy on the caller's side: a bad message fails before it is queued.
-        prepared = [
-            (
-                m,
-                json_copy(m.suggestions, "suggestions"),
-                json_copy(m.events, "events"),
-                as_utc(m.created_at, "created_at"),
-            )
-            for m in messages
-        ]
-        snap_values: dict[str, Any] | None = None
-        if snapshot is not None:
-            snap_values = {
-                "state": snapshot.state,
-                "slots": json_copy(snapshot.slots, "slots"),
-                "counters": json_copy(snapshot.counters, "counters"),
-                "mode": snapshot.mode,
-                "agent": snapshot.agent,
-                "ended_at": as_utc(snapshot.ended_at, "ended_at") if snapshot.ended_at is not None else None,
-            }
+        # Validate and encode on the caller's side: a bad message fails before it is queued, and
+        # the writer thread, which every turn waits for, does as little as possible.
+        item = _Append(
+            conversation_id,
+            [_row(conversation_id, m) for m in messages],
+            _snapshot_values(snapshot) if snapshot is not None else None,
+        )
+        writer = self._writer
+        if writer is None:
+            raise StorageError("store is closed" if self._closed else "store is not open")
+        return await writer.submit_grouped(
+            f"append to conversation {conversation_id}", self._append_group, item
+        )
 
-        def run(conn: Connection) -> list[StoredMessage]:
-            self._lock_conversation(conn, conversation_id)
-            now = as_utc(self._clock(), "clock")
-            last = conn.execute(
-                select(func.max(messages_t.c.seq)).where(messages_t.c.conversation_id == conversation_id)
-            ).scalar()
-            seq = last or 0
+    def _append_group(self, conn: Connection, items: list[_Append]) -> list[list[StoredMessage] | Exception]:
+        """Every append of a group in five statements: lock, last seqs, stored client ids, insert, update.
+
+        Items run in queue order, so seqs continue and client ids repeat across items exactly as
+        if each append ran alone. An item for an unknown conversation fails alone with nothing
+        written; a database error raises, and the writer retries the items one at a time.
+        """
+        statements = self._group_statements
+        ids = json.dumps(sorted({item.conversation_id for item in items}))
+        found = set(conn.scalars(statements.lock, {"ids": ids}))
+        now = as_utc(self._clock(), "clock")
+        last_seq: dict[str, int] = {}
+        if found:
+            seqs = conn.execute(statements.last_seqs, {"ids": json.dumps(sorted(found))})
+            last_seq = {cid: seq or 0 for cid, seq in seqs}
+        keys = [
+            (item.conversation_id, row.message.client_message_id)
+            for item in items
+            if item.conversation_id in found
+            for row in item.rows
+            if row.message.client_message_id
+        ]
+        known: dict[tuple[str, str | None], StoredMessage] = {}
+        if keys:
+            for found_row in conn.execute(statements.stored_by_client_ids, {"keys": json.dumps(keys)}):
+                stored = _message(found_row)
+                known[(stored.conversation_id, stored.client_message_id)] = stored
+        inserts: list[dict[str, Any]] = []
+        snapshots: dict[str, dict[str, Any]] = {}  # the last one per conversation is the one that counts
+        outcomes: list[list[StoredMessage] | Exception] = []
+        for item in items:
+            cid = item.conversation_id
+            if cid not in found:
+                outcomes.append(ConversationNotFound(cid))
+                continue
+            seq = last_seq.get(cid, 0)
             result: list[StoredMessage] = []
-            for message, suggestions, events, created_at in prepared:
-                if message.client_message_id:
-                    existing = conn.execute(
-                        select(*_MESSAGE_COLUMNS).where(
-                            messages_t.c.conversation_id == conversation_id,
-                            messages_t.c.client_message_id == message.client_message_id,
-                        )
-                    ).first()
-                    if existing is not None:
-                        result.append(_message(existing, duplicate=True))
-                        continue
+            for row in item.rows:
+                client_id = row.message.client_message_id
+                existing = known.get((cid, client_id)) if client_id else None
+                if existing is not None:
+                    result.append(_duplicate(existing))
+                    continue
                 seq += 1
+                inserts.append({**row.values, "seq": seq, "stored_at": now})
+                message = row.message
                 stored = StoredMessage(
-                    conversation_id=conversation_id,
+                    conversation_id=cid,
                     seq=seq,
                     role=message.role,
                     text=message.text,
@@ -270,24 +343,24 @@ class SqlTranscriptStore:
                     state_after=message.state_after,
                     intent=message.intent,
                     phrase_id=message.phrase_id,
-                    suggestions=suggestions,
-                    client_message_id=message.client_message_id,
-                    events=events,
-                    created_at=created_at,
+                    suggestions=row.suggestions,
+                    client_message_id=client_id,
+                    events=row.events,
+                    created_at=row.values["created_at"],
                     stored_at=now,
                 )
-                row = {name: getattr(stored, name) for name in _MESSAGE_FIELDS}
-                conn.execute(insert(messages_t).values(**row))
+                if client_id:
+                    known[(cid, client_id)] = stored
                 result.append(stored)
-            if snap_values is not None and (not prepared or any(not m.duplicate for m in result)):
-                conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values(**snap_values, updated_at=now)
-                )
-            return result
-
-        return await self._write(f"append to conversation {conversation_id}", run)
+            last_seq[cid] = seq
+            if item.snapshot is not None and (not item.rows or any(not m.duplicate for m in result)):
+                snapshots[cid] = {**item.snapshot, "cid": cid, "new_updated_at": now}
+            outcomes.append(result)
+        if inserts:
+            conn.execute(INSERT_MESSAGE, inserts)
+        if snapshots:
+            conn.execute(UPDATE_SNAPSHOT, list(snapshots.values()))
+        return outcomes
 
     async def upsert_demo_orders(self, rows: Sequence[dict[str, Any]]) -> None:
         checked = [demo_order_row(row) for row in rows]
@@ -310,15 +383,12 @@ class SqlTranscriptStore:
 
     @staticmethod
     def _require(conn: Connection, conversation_id: str) -> None:
-        if (
-            conn.execute(select(conversations.c.id).where(conversations.c.id == conversation_id)).first()
-            is None
-        ):
+        if conn.execute(CONVERSATION_ID, {"id": conversation_id}).first() is None:
             raise ConversationNotFound(conversation_id)
 
     async def get_conversation(self, conversation_id: str) -> StoredConversation:
         def run(conn: Connection) -> StoredConversation:
-            row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).first()
+            row = conn.execute(CONVERSATION, {"id": conversation_id}).first()
             if row is None:
                 raise ConversationNotFound(conversation_id)
             return _conversation(row)
@@ -328,11 +398,7 @@ class SqlTranscriptStore:
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[StoredMessage]:
         def run(conn: Connection) -> list[StoredMessage]:
             self._require(conn, conversation_id)
-            rows = conn.execute(
-                select(*_MESSAGE_COLUMNS)
-                .where(messages_t.c.conversation_id == conversation_id, messages_t.c.seq > after_seq)
-                .order_by(messages_t.c.seq)
-            ).all()
+            rows = conn.execute(MESSAGES_AFTER, {"id": conversation_id, "after": after_seq}).all()
             return [_message(row) for row in rows]
 
         return await self._read(f"read messages of {conversation_id}", run)
@@ -341,10 +407,7 @@ class SqlTranscriptStore:
         def run(conn: Connection) -> StoredMessage | None:
             self._require(conn, conversation_id)
             row = conn.execute(
-                select(*_MESSAGE_COLUMNS).where(
-                    messages_t.c.conversation_id == conversation_id,
-                    messages_t.c.client_message_id == client_message_id,
-                )
+                MESSAGE_BY_CLIENT_ID, {"id": conversation_id, "client_id": client_message_id}
             ).first()
             return _message(row) if row is not None else None
 
@@ -393,7 +456,7 @@ class SqlTranscriptStore:
 
     async def demo_order(self, order_id: str) -> dict[str, str] | None:
         def run(conn: Connection) -> dict[str, str] | None:
-            row = conn.execute(select(demo_orders).where(demo_orders.c.order_id == order_id)).first()
+            row = conn.execute(DEMO_ORDER, {"id": order_id}).first()
             return {name: row._mapping[name] for name in DEMO_ORDER_FIELDS} if row is not None else None
 
         return await self._read(f"read demo order {order_id}", run)

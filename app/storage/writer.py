@@ -5,6 +5,13 @@ which dominates the cost of a chat turn. Coroutines hand their write to `submit`
 thread takes everything waiting (up to `MAX_BATCH`), runs each write inside its own SAVEPOINT
 of one transaction, commits once, and only then resolves the callers' futures on their loops.
 
+Writes of one kind can also share statements (`submit_grouped`): consecutive queued writes with
+the same `Group` function run as one call, `group(conn, items)`, inside one savepoint, so a batch
+of 200 appends costs a handful of statements instead of a thousand. The group reports each
+item's own failure (e.g. an unknown conversation) without writing anything for it; if the group
+call raises instead (a constraint, a trigger, a lost race), its savepoint is rolled back and every
+item runs again alone, `group(conn, [item])` in its own savepoint, so a bad write still fails alone.
+
 * A write that raises rolls back to its savepoint and fails alone, with its own exception.
 * If the commit itself fails, every write of the batch fails with `StorageError`.
 * A crash after the commit and before the futures resolve loses nothing: the rows are in the
@@ -30,7 +37,11 @@ from app.storage.store import StoreStats
 MAX_BATCH = 256  # bounds one transaction's size and the latency the last write in it waits for
 
 T = TypeVar("T")
+I = TypeVar("I")  # the item type of a group
 Translate = Callable[[BaseException, str], BaseException]
+# Runs several writes of one kind in one go; returns one outcome per item, in order: the item's
+# result, or the exception it fails with (in which case nothing was written for it).
+Group = Callable[[Connection, list[I]], list[T | Exception]]
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +51,23 @@ class _Job:
     fn: Callable[[Connection], Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    group: Group[Any, Any] | None = None  # set by submit_grouped, with the item it takes
+    item: Any = None
 
 
+def _alone(group: Group[I, T], item: I) -> Callable[[Connection], T]:
+    """The write of one grouped item on its own (in its own savepoint, like any write)."""
+
+    def run(conn: Connection) -> T:
+        [outcome] = group(conn, [item])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return run
+
+
+_Answer = tuple[asyncio.Future[Any], Any, BaseException | None]  # a caller's future and its outcome
 _STOP = object()  # queued by stop(); everything queued before it is still written
 
 
@@ -68,12 +94,25 @@ class GroupCommitWriter:
 
         Cancelling the awaiting task does not withdraw the write: it may still commit.
         """
+        return await self._enqueue(what, fn, None, None)
+
+    async def submit_grouped(self, what: str, group: Group[I, T], item: I) -> T:
+        """Like `submit`, but runs together with the queued writes next to it that share `group`.
+
+        `group` must be the same callable (equal bound methods count) for writes to be grouped;
+        see the module docstring for how failures stay isolated.
+        """
+        return await self._enqueue(what, _alone(group, item), group, item)
+
+    async def _enqueue(
+        self, what: str, fn: Callable[[Connection], T], group: Group[Any, Any] | None, item: Any
+    ) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
             if self._closed:
                 raise StorageError("store is closed")
-            self._queue.put(_Job(what, fn, future, loop))
+            self._queue.put(_Job(what, fn, future, loop, group, item))
         return await future
 
     async def stop(self) -> None:
@@ -111,12 +150,15 @@ class GroupCommitWriter:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
-                for job in batch:
-                    try:
-                        with conn.begin_nested():
-                            outcomes.append((job, job.fn(conn), None))
-                    except Exception as exc:  # noqa: BLE001 - each caller gets its own failure
-                        outcomes.append((job, None, self._translate(exc, job.what)))
+                for run in _runs(batch):
+                    if len(run) > 1 and self._write_together(conn, run, outcomes):
+                        continue
+                    for job in run:
+                        try:
+                            with conn.begin_nested():
+                                outcomes.append((job, job.fn(conn), None))
+                        except Exception as exc:  # noqa: BLE001 - each caller gets its own failure
+                            outcomes.append((job, None, self._translate(exc, job.what)))
             # Leaving conn.begin() committed: from here on every successful write is durable.
         except Exception as exc:  # noqa: BLE001 - connection lost, commit refused, ...
             self._stats.failed_commits += 1
@@ -130,18 +172,55 @@ class GroupCommitWriter:
             self._stats.commits += 1
             self._stats.items += len(batch)
             self._stats.max_batch = max(self._stats.max_batch, len(batch))
+        # One wake-up per event loop for the whole batch (not one per write), answered in queue order.
+        answers: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
         for job, value, error in outcomes:
+            answers.setdefault(job.loop, []).append((job.future, value, error))
+        for loop, batch_answers in answers.items():
             try:
-                job.loop.call_soon_threadsafe(_resolve, job.future, value, error)
+                loop.call_soon_threadsafe(_resolve, batch_answers)
             except RuntimeError:
-                # The caller's loop is gone; the write itself is committed (or failed) regardless.
-                log.debug("loop closed before %s could be answered", job.what)
+                # The callers' loop is gone; the writes themselves are committed (or failed) regardless.
+                log.debug("loop closed before %d writes could be answered", len(batch_answers))
+
+    def _write_together(
+        self, conn: Connection, run: list[_Job], outcomes: list[tuple[_Job, Any, BaseException | None]]
+    ) -> bool:
+        """One group call for the run, in one savepoint; False (nothing written) if it raised."""
+        group = run[0].group
+        assert group is not None
+        try:
+            with conn.begin_nested():
+                results = group(conn, [job.item for job in run])
+                if len(results) != len(run):
+                    raise RuntimeError(f"group returned {len(results)} outcomes for {len(run)} writes")
+        except Exception as exc:  # noqa: BLE001 - retried item by item, which reports it per caller
+            log.debug("group of %d writes failed (%s); writing them one at a time", len(run), exc)
+            return False
+        for job, result in zip(run, results, strict=True):
+            if isinstance(result, Exception):
+                outcomes.append((job, None, self._translate(result, job.what)))
+            else:
+                outcomes.append((job, result, None))
+        return True
 
 
-def _resolve(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():  # the caller was cancelled
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
+def _runs(batch: list[_Job]) -> list[list[_Job]]:
+    """The batch cut into runs of consecutive jobs that share a group (ungrouped jobs run alone)."""
+    runs: list[list[_Job]] = []
+    for job in batch:
+        if runs and job.group is not None and job.group == runs[-1][0].group:
+            runs[-1].append(job)
+        else:
+            runs.append([job])
+    return runs
+
+
+def _resolve(answers: list[_Answer]) -> None:
+    for future, value, error in answers:
+        if future.done():  # the caller was cancelled
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)

@@ -3,7 +3,8 @@ cached copy follows what another worker stored (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -113,3 +114,27 @@ async def test_a_resend_another_worker_stored_is_not_stored_again(make_service: 
     stored = await a.store.messages(live.id)
     assert [m.client_message_id for m in stored].count("c-1") == 1
     assert len(stored) == first.stored[-1].seq  # the bot's rows were not stored twice either
+
+
+async def test_frames_only_agents_get_are_left_out_while_no_agent_listens(make_service: MakeService) -> None:
+    worker = await make_service()
+    published: list[list[Delivery]] = []
+    publish = worker.hub.publish
+
+    async def spy(conversation_id: str, deliveries: Sequence[Delivery], last_seq: int) -> None:
+        published.append(list(deliveries))
+        await publish(conversation_id, deliveries, last_seq)
+
+    worker.hub.publish = spy  # type: ignore[method-assign]
+    customer = Recorder()
+    live = await worker.start(flow=None, mode="bot", channel="online", customer=None, subscriber=customer)
+    await worker.customer_message(live.id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
+    assert published[-1] and all(d.audience != "agent" for d in published[-1])
+    seen = len(customer.texts)
+
+    agent = Recorder(id="agent", audience="agent")
+    worker.hub.subscribe(live.id, agent)
+    await worker.customer_message(live.id, "c-2", "请问七天无理由退货怎么办理?", origin="recorder")
+
+    assert {"customer_message", "reply", "status"} <= {json.loads(t)["type"] for t in agent.texts}
+    assert {"ack", "reply"} <= {json.loads(t)["type"] for t in customer.texts[seen:]}
