@@ -232,7 +232,7 @@ async def test_a_batch_of_appends_runs_a_fixed_number_of_statements(
         event.remove(Engine, "before_cursor_execute", count)
 
     assert store.stats.max_batch == 40
-    assert len(statements) < 20, statements  # 40 appends of 2 rows: was 280 statements and more
+    assert len(statements) < 20, statements  # 40 appends of 2 rows: was 8 statements each
 
 
 async def test_data_survives_close_and_reopen(
