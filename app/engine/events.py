@@ -24,6 +24,8 @@ class Event:
                 value = value.isoformat()
             elif isinstance(value, dict):
                 value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)  # the wire form is plain JSON
             data[name] = value
         return data
 
