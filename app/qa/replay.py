@@ -6,6 +6,8 @@ stage(s) they fulfil; every turn records the script state before and after it. P
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.engine.events import AgentSaid, CustomerSaid
 from app.engine.step import Engine
 from app.qa.model import AGENT_ROLES, Replay, TurnTag
@@ -27,45 +29,39 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
     tags: list[TurnTag] = []
     for index, turn in enumerate(transcript.turns):
         before = conversation.state
+        heard: dict[str, Any]  # what the engine made of the turn: the agent's stage, or the customer's meaning
         if turn.role in AGENT_ROLES:
             agent = transcript.agent if turn.role == "agent" else None
             result = engine.step(conversation, AgentSaid(turn.text, agent=agent, at=turn.ts), with_suggestions=False)
-            conversation = result.conversation
             tag = result.tag
-            tags.append(
-                TurnTag(
-                    index=index,
-                    role=turn.role,
-                    text=turn.text,
-                    ts=turn.ts,
-                    state_before=before,
-                    state=conversation.state,
-                    expected=stages.get(before),
-                    stage=tag.stage if tag else None,
-                    stages=tag.stages if tag else (),
-                    phrase_id=tag.phrase_id if tag else None,
-                    context=conversation.slots,
-                )
-            )
+            heard = {
+                "expected": stages.get(before),
+                "stage": tag.stage if tag else None,
+                "stages": tag.stages if tag else (),
+                "phrase_id": tag.phrase_id if tag else None,
+            }
         else:
             result = engine.step(conversation, CustomerSaid(turn.text, at=turn.ts), with_suggestions=False)
-            conversation = result.conversation
             analysis = result.analysis
-            tags.append(
-                TurnTag(
-                    index=index,
-                    role=turn.role,
-                    text=turn.text,
-                    ts=turn.ts,
-                    state_before=before,
-                    state=conversation.state,
-                    intent=analysis.intent if analysis else None,
-                    confidence=analysis.confidence if analysis else None,
-                    emotion=analysis.emotion if analysis else None,
-                    emotion_score=analysis.emotion_score if analysis else None,
-                    confirmation=analysis.confirmation if analysis else None,
-                    slots=dict(analysis.slots) if analysis else {},
-                    context=conversation.slots,
-                )
+            heard = {
+                "intent": analysis.intent if analysis else None,
+                "confidence": analysis.confidence if analysis else None,
+                "emotion": analysis.emotion if analysis else None,
+                "emotion_score": analysis.emotion_score if analysis else None,
+                "confirmation": analysis.confirmation if analysis else None,
+                "slots": dict(analysis.slots) if analysis else {},
+            }
+        conversation = result.conversation
+        tags.append(
+            TurnTag(
+                index=index,
+                role=turn.role,
+                text=turn.text,
+                ts=turn.ts,
+                state_before=before,
+                state=conversation.state,
+                context=conversation.slots,
+                **heard,
             )
+        )
     return Replay(transcript.id, transcript.channel, transcript.agent, conversation.flow, tuple(tags))
