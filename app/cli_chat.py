@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 
 from app.config import Settings
-from app.driver import build_runner, step_with_actions, utc_now
+from app.driver import build_runner, step_with_actions
 from app.engine.events import CustomerSaid
 from app.engine.step import Engine, StepResult
+from app.storage.models import utc_now
 
 _QUIT = {"/quit", "/exit", "/q"}
 

@@ -6,7 +6,7 @@ The engine stays pure; this is where handlers run (with their timeouts) and thei
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -17,12 +17,9 @@ from app.engine.conversation import Conversation
 from app.engine.events import Event
 from app.engine.step import Engine, StepResult
 from app.errors import StepLimitExceeded
+from app.storage.models import utc_now
 
 MAX_ACTIONS_PER_TURN: Final = 4
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def step_with_actions(

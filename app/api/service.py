@@ -30,7 +30,7 @@ from app.api.errors import ApiError, Unauthorized
 from app.api.frames import Turn, turn_deliveries, wire_mode
 from app.api.hub import Hub, Subscriber
 from app.api.rows import Head, is_own_id, split_rows
-from app.driver import step_with_actions, utc_now
+from app.driver import step_with_actions
 from app.engine.conversation import Conversation
 from app.engine.events import (
     AgentSaid,
@@ -44,7 +44,7 @@ from app.engine.events import (
 from app.engine.step import Engine, StepResult
 from app.engine.suggest import Suggestion
 from app.errors import EngineError
-from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage
+from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
 
 CACHE_SIZE: Final = 10_000
