@@ -327,15 +327,7 @@ class ConversationService:
         """Store and answer a customer message; a resend of a stored `client_id` is only acked again."""
         async with self._locked(conversation_id) as live:
             if client_id in live.acked:
-                return Turn(
-                    live.id,
-                    live.conversation,
-                    live.conversation,
-                    duplicate_of=live.acked[client_id],
-                    origin=origin,
-                    ack=True,
-                    ack_id=client_id,
-                )
+                return _acked_again(live, client_id, client_id, origin)
             event = CustomerSaid(text, client_id, self.clock())
             head = Head("customer", text, client_id)
             try:
@@ -366,16 +358,7 @@ class ConversationService:
         key = f"agent:{agent}:{client_id}" if client_id else None
         async with self._locked(conversation_id) as live:
             if key is not None and key in live.acked:
-                return Turn(
-                    live.id,
-                    live.conversation,
-                    live.conversation,
-                    duplicate_of=live.acked[key],
-                    origin=origin,
-                    ack=True,
-                    ack_id=client_id,
-                    agent=agent,
-                )
+                return _acked_again(live, key, client_id, origin, agent)
             now = self.clock()
             inputs: list[tuple[Event, Head]] = []
             if live.conversation.mode == "bot":
@@ -416,3 +399,17 @@ class ConversationService:
     def suggestions_now(self, live: Live) -> tuple[Suggestion, ...]:
         """What fits where the conversation is (the agent sidebar's first suggestions)."""
         return tuple(self.engine.suggest(live.conversation, ""))
+
+
+def _acked_again(live: Live, key: str, ack_id: str | None, origin: str, agent: str | None = None) -> Turn:
+    """A resend of a stored message: the same ack again, and nothing stepped or stored."""
+    return Turn(
+        live.id,
+        live.conversation,
+        live.conversation,
+        duplicate_of=live.acked[key],
+        origin=origin,
+        ack=True,
+        ack_id=ack_id,
+        agent=agent,
+    )
