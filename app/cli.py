@@ -103,7 +103,7 @@ def analyze_lines(lines: TextIO, out: TextIO, default_today: date) -> int:
                 raise ValueError('each line must be a JSON object with a string "text"')
             item["text"].encode("utf-8")  # a lone surrogate ("\ud800") is valid JSON but not text
             today = date.fromisoformat(item["today"]) if isinstance(item.get("today"), str) else default_today
-            result = analyzer.analyze(item["text"], today=today).to_dict()
+            result = analyzer.describe(item["text"], today=today)
             if "id" in item:
                 result = {"id": item["id"], **result}
         except UnicodeEncodeError:

@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from app.errors import TranscriptError
+from app.records import pickled_by_fields
 
 ROLES: Final = ("agent", "customer", "bot")
 CHANNELS: Final = ("online", "phone", "email")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Turn:
     role: str
@@ -32,6 +34,7 @@ class Turn:
         return data
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Transcript:
     id: str

@@ -146,7 +146,7 @@ async def analyze(
             raise ApiError("invalid_field", f"item {index}: text is not valid Unicode (lone surrogate)") from None
 
     def one(item: AnalyzeRequest) -> dict[str, Any]:
-        result = services.engine.analyze(item.text, item.today or utc_now().date()).to_dict()
+        result = services.engine.analyzer.describe(item.text, today=item.today or utc_now().date())
         return {"id": item.id, **result} if item.id is not None else result
 
     # NLU is CPU work: off the event loop, so a large batch does not stall every WebSocket.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
@@ -34,11 +34,12 @@ class Analysis:
 
     `alternatives` ranks the other intents, best first, as (intent, score) pairs.
     `slots` holds only what the text contains (dates already resolved to ISO `YYYY-MM-DD`).
+    The message's words are not here: nothing the engine decides reads them, so they are segmented
+    only for the JSON output (`Analyzer.describe`).
     """
 
     text: str
     normalized: str
-    tokens: tuple[str, ...]
     intent: str
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
@@ -48,12 +49,12 @@ class Analysis:
     emotion_score: float = 0.0
     handoff: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of `huashu analyze` and `/api/analyze`."""
+    def to_dict(self, tokens: Sequence[str]) -> dict[str, Any]:
+        """The JSON shape of `huashu analyze` and `/api/analyze`, with the message's words."""
         return {
             "text": self.text,
             "normalized": self.normalized,
-            "tokens": list(self.tokens),
+            "tokens": list(tokens),
             "intent": self.intent,
             "confidence": round(self.confidence, 4),
             "alternatives": [{"intent": i, "score": round(s, 4)} for i, s in self.alternatives],

@@ -11,7 +11,7 @@ import threading
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from app.nlu.analysis import Analysis
 from app.nlu.confirmation import ConfirmationDetector
@@ -31,7 +31,7 @@ _TRAINING_DAY: Final = date(2026, 1, 15)
 
 
 class Analyzer:
-    """Normalise → segment → slots → confirmation, emotion, hand-off → intent."""
+    """Normalise → slots → confirmation, emotion, hand-off → intent."""
 
     def __init__(self, normalizer: Normalizer, segmenter: Segmenter, slots: SlotExtractor,
                  confirmation: ConfirmationDetector, emotion: EmotionDetector, handoff: HandoffDetector,
@@ -71,9 +71,13 @@ class Analyzer:
         """Understand one customer message; `today` resolves relative dates such as 昨天."""
         return self._cached(text, today)
 
+    def describe(self, text: str, *, today: date) -> dict[str, Any]:
+        """The JSON shape of `huashu analyze` and `/api/analyze`: the analysis and the message's words."""
+        analysis = self.analyze(text, today=today)
+        return analysis.to_dict(self.segmenter.segment(analysis.normalized))
+
     def _analyze(self, text: str, today: date) -> Analysis:
         normalized = self.normalizer(text)
-        tokens = self.segmenter.segment(normalized)
         slots = self.slots.extract(normalized, today)
         cue_matches, emotion_matches, handoff_matches = self._lexicons.find(normalized)
         confirmation = self.confirmation.detect(normalized)
@@ -85,7 +89,7 @@ class Analyzer:
             acknowledgement=confirmation.answer if confirmation.bare else None, cue_matches=cue_matches,
         )
         return Analysis(
-            text=text, normalized=normalized, tokens=tokens, intent=result.intent,
+            text=text, normalized=normalized, intent=result.intent,
             confidence=result.confidence, alternatives=result.alternatives, slots=MappingProxyType(slots),
             confirmation=confirmation.answer, emotion=emotion.label, emotion_score=emotion.score,
             handoff=handoff.requested,

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from app.records import pickled_by_fields
+
 AGENT_ROLES: Final = frozenset({"agent", "bot"})
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TurnTag:
     """One replayed turn: what the NLU understood (customer) or which stage it fulfils (agent, bot),
@@ -89,6 +92,7 @@ class Replay:
         return None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What a finding points at: a span `text[start:end]` of the turn's text, or a quote without offsets."""
@@ -101,6 +105,7 @@ class Evidence:
         return {"text": self.text, "start": self.start, "end": self.end}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     """The standard phrasing that fits this point of the script (`id` is a phrase or forbidden-wording id)."""
@@ -114,6 +119,7 @@ class Recommendation:
         return {"id": self.id, "text": self.text, "stage": self.stage, "missing_slots": list(self.missing_slots)}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
@@ -142,6 +148,7 @@ class Finding:
         }
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """The QA result of one transcript: one JSON object per transcript in `huashu qa replay --format json`.

@@ -16,6 +16,7 @@ from typing import BinaryIO, Final
 
 from app.qa.jddc import read_jddc
 from app.qa.model import InputError
+from app.records import pickled_by_fields
 from app.transcripts import LineError, Transcript, read_jsonl
 
 FORMATS: Final = ("jsonl", "jddc")
@@ -23,6 +24,7 @@ STDIN: Final = "-"
 _JDDC_SUFFIXES: Final = frozenset({".tsv", ".txt"})
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Item:
     """One transcript and where it came from (`file:line` of its first line)."""

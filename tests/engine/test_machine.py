@@ -38,7 +38,7 @@ states:
 
 
 def analysis(intent: str = "other", emotion: str = "neutral", handoff: bool = False) -> Analysis:
-    return Analysis(text="x", normalized="x", tokens=("x",), intent=intent, confidence=0.9, emotion=emotion, handoff=handoff)
+    return Analysis(text="x", normalized="x", intent=intent, confidence=0.9, emotion=emotion, handoff=handoff)
 
 
 def ctx(a: Analysis | None = None, slots: dict[str, str] | None = None, counters: dict[str, int] | None = None) -> TurnContext:
