@@ -13,6 +13,7 @@ from typing import Any
 from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.errors import EngineError
+from app.qa.forbidden import ForbiddenScanner
 from app.qa.model import Assessment, Evidence, Finding, Recommendation, Replay
 from app.qa.pii import mask_all
 from app.qa.replay import replay
@@ -34,7 +35,7 @@ class Assessor:
         self.flow = flow
         self.versions = {"content": engine.content.version, "rules": rulebook.version}
         self._rules = tuple((RULES[config.id], config) for config in rulebook.enabled)
-        self._kit = Kit(engine.content, engine.tagger)
+        self._kit = Kit(engine.content, engine.tagger, ForbiddenScanner(engine.content.forbidden))
         self._order = {config.id: position for position, config in enumerate(rulebook.rules.values())}
 
     @property

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.content.model import Content
 from app.engine.tagger import StageTagger
+from app.qa.forbidden import ForbiddenScanner
 from app.qa.model import Evidence, Recommendation, Replay, TurnTag
 from app.qa.pii import mask_all
 from app.qa.rulebook import Param, RuleConfig
@@ -34,10 +35,12 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Kit:
-    """What rules may consult besides the replay: the content (forbidden wording) and the engine's stage tagger."""
+    """What rules may consult besides the replay: the content, the engine's stage tagger and the
+    forbidden-wording scanner built over the content's entries."""
 
     content: Content
     tagger: StageTagger
+    forbidden: ForbiddenScanner
 
 
 Check = Callable[[Replay, RuleConfig, Kit], Iterable[Hit]]

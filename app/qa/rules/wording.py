@@ -13,25 +13,22 @@ from app.qa.rules.base import Hit, Kit, Rule
 
 
 def forbidden_phrase(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
-    # One search per entry and reply is faster than one combined alternation here: the entries'
-    # optional prefixes ("(你)?(就)?等着吧") make an alternation try every branch at every position.
     allowed_contexts = cfg.pattern("allow_contexts")
     for turn in replay.agent_turns:
         allowed: list[tuple[int, int]] | None = None
-        for entry in kit.content.forbidden:
-            for match in entry.pattern.finditer(turn.text):
-                if allowed is None:
-                    allowed = [m.span() for m in allowed_contexts.finditer(turn.text)]
-                start, end = match.span()
-                if any(s <= start and end <= e for s, e in allowed):
-                    continue  # e.g. "不行的话…" is a condition, not a refusal
-                yield Hit(
-                    turn.index,
-                    Evidence(match.group(), start, end),
-                    severity=entry.severity,
-                    recommendation=Recommendation(entry.id, entry.replacement),
-                    facts={"forbidden": entry.id, "phrase": entry.phrase, "reason": entry.reason, "forbidden_source": entry.source},
-                )
+        for entry, match in kit.forbidden.matches(turn.text):
+            if allowed is None:
+                allowed = [m.span() for m in allowed_contexts.finditer(turn.text)]
+            start, end = match.span()
+            if any(s <= start and end <= e for s, e in allowed):
+                continue  # e.g. "不行的话…" is a condition, not a refusal
+            yield Hit(
+                turn.index,
+                Evidence(match.group(), start, end),
+                severity=entry.severity,
+                recommendation=Recommendation(entry.id, entry.replacement),
+                facts={"forbidden": entry.id, "phrase": entry.phrase, "reason": entry.reason, "forbidden_source": entry.source},
+            )
 
 
 def pii_exposed(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
