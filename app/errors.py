@@ -9,7 +9,8 @@
     ├── ConversationNotFound    an id that no store knows
     ├── StorageError            the transcript store failed or is not migrated
     │   ├── NotMigrated         the database schema is not at the revision this code expects
-    │   └── ConversationExists  create_conversation with an id that is already stored
+    │   ├── ConversationExists  create_conversation with an id that is already stored
+    │   └── SeqConflict         a conditional append found the conversation moved on (another worker wrote)
     └── TranscriptError         an imported transcript line is malformed
 
 Edges (CLI, REST, WebSocket) turn these into exit codes, HTTP statuses and error frames;
@@ -59,6 +60,18 @@ class NotMigrated(StorageError):
 
 class ConversationExists(StorageError):
     code = "conversation_exists"
+
+
+class SeqConflict(StorageError):
+    """`append(..., expected_last_seq=n)` found the conversation's last seq is not `n`; nothing was written."""
+
+    code = "seq_conflict"
+
+    def __init__(self, conversation_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"conversation {conversation_id!r} is at seq {actual}, not {expected}: another writer appended")
+        self.conversation_id = conversation_id
+        self.expected = expected
+        self.actual = actual
 
 
 class TranscriptError(HuashuError):

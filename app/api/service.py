@@ -9,8 +9,13 @@ Live conversations are cached per worker and rebuilt from their stored events on
 stored row holds the engine events from its position in the turn to the next row (a customer
 row: the message, what was understood, the moves; a bot row: the line said and what followed;
 a system row: the start, an action result, a takeover…), so folding every row's events in `seq`
-order gives back the conversation. Another worker's write marks the cached copy stale (hub bus,
-or a `seq` gap seen at append), and the next turn refreshes it from the store first.
+order gives back the conversation.
+
+Several workers may drive one conversation (`huashu serve --workers N`); the lock above is per
+worker. Every append is conditional on the `seq` the turn was stepped from, so a turn stepped on
+a copy another worker has since moved past is refused by the store (`SeqConflict`), not stored:
+the worker refreshes its copy and steps the input again (`_serialised`). Another worker's write
+also marks the cached copy stale through the hub's bus, so most turns never meet a conflict.
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from app.actions.runner import ActionRunner
 from app.api.auth import customer_token_matches, new_customer_token
@@ -43,11 +48,15 @@ from app.engine.events import (
 )
 from app.engine.step import Engine, StepResult
 from app.engine.suggest import Suggestion
-from app.errors import EngineError
+from app.errors import EngineError, SeqConflict
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
 
 CACHE_SIZE: Final = 10_000
+# A turn refused because another worker appended first is stepped again on a refreshed copy; a
+# conversation this contended is unusual (one customer, one agent), so a few attempts suffice.
+MAX_TURN_ATTEMPTS: Final = 5
+T = TypeVar("T")
 OnAttached = Callable[["Live", list[StoredMessage]], None]
 
 
@@ -129,6 +138,20 @@ class ConversationService:
                     raise
             yield live
 
+    async def _serialised(self, conversation_id: str, turn: Callable[[Live], Awaitable[T]]) -> T:
+        """Run `turn` under the conversation's lock, again on a refreshed copy while the store
+        refuses its append because another worker appended first. A rerun starts over: a resend
+        that other worker already stored is acked, not stored twice, and a script action the turn
+        requested runs again (handlers are look-ups: running one twice is harmless)."""
+        for _ in range(MAX_TURN_ATTEMPTS - 1):
+            async with self._locked(conversation_id) as live:
+                try:
+                    return await turn(live)
+                except SeqConflict:
+                    live.stale = True
+        async with self._locked(conversation_id) as live:
+            return await turn(live)
+
     async def _refresh(self, live: Live) -> None:
         stored = await self.store.get_conversation(live.id)  # ConversationNotFound propagates
         messages = await self.store.messages(live.id)
@@ -136,9 +159,12 @@ class ConversationService:
         if not messages:
             # Crashed between creating the conversation and storing its start: start it again.
             live.conversation, live.last_seq = Conversation(), 0
-            await self._store_start(
-                live, stored.flow, stored.channel, stored.mode, dict(stored.slots), None, None
-            )
+            try:
+                await self._store_start(
+                    live, stored.flow, stored.channel, stored.mode, dict(stored.slots), None, None
+                )
+            except SeqConflict:
+                pass  # another worker restarted it first: read what it stored
             messages = await self.store.messages(live.id)
         live.conversation = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
         live.last_seq = messages[-1].seq
@@ -204,14 +230,13 @@ class ConversationService:
             ended_at=ended_at,
             agent=agent,
         )
-        stored = await self.store.append(live.id, rows, snapshot)
+        # Conditional on the seq this turn was stepped from: SeqConflict if another worker wrote.
+        stored = await self.store.append(live.id, rows, snapshot, expected_last_seq=live.last_seq)
         if stored and stored[0].duplicate:
-            # Another worker stored this message first: our copy was stale, and nothing is new.
+            # The store knew this client id though our copy did not track it: nothing is new.
             live.stale = True
             return replace(turn, after=turn.before, duplicate_of=stored[0].seq, suggestions=None)
         fresh = tuple(m for m in stored if not m.duplicate)
-        if fresh and fresh[0].seq != live.last_seq + 1:
-            live.stale = True  # someone else appended in between; refresh before the next turn
         live.conversation, live.ended_at, live.agent = after, ended_at, agent
         live.last_seq = max(live.last_seq, *(m.seq for m in fresh)) if fresh else live.last_seq
         live.acked.update({m.client_message_id: m.seq for m in fresh if is_own_id(m.client_message_id)})  # type: ignore[misc]
@@ -325,7 +350,8 @@ class ConversationService:
 
     async def customer_message(self, conversation_id: str, client_id: str, text: str, *, origin: str) -> Turn:
         """Store and answer a customer message; a resend of a stored `client_id` is only acked again."""
-        async with self._locked(conversation_id) as live:
+
+        async def turn(live: Live) -> Turn:
             if client_id in live.acked:
                 return _acked_again(live, client_id, client_id, origin)
             event = CustomerSaid(text, client_id, self.clock())
@@ -338,9 +364,11 @@ class ConversationService:
                 # The script failed (a flow defect): keep the customer's words and ack them, then report.
                 after = live.conversation.copy()
                 after.apply(event)
-                turn = Turn(live.id, live.conversation, after, origin=origin, ack=True, ack_id=client_id)
-                await self._commit(live, turn, split_rows(live.conversation, [event], head, self.clock()))
+                failed = Turn(live.id, live.conversation, after, origin=origin, ack=True, ack_id=client_id)
+                await self._commit(live, failed, split_rows(live.conversation, [event], head, self.clock()))
                 raise
+
+        return await self._serialised(conversation_id, turn)
 
     # ------------------------------------------------------------ agents
 
@@ -356,7 +384,8 @@ class ConversationService:
     ) -> Turn:
         """An agent's message (taking a bot conversation over first)."""
         key = f"agent:{agent}:{client_id}" if client_id else None
-        async with self._locked(conversation_id) as live:
+
+        async def turn(live: Live) -> Turn:
             if key is not None and key in live.acked:
                 return _acked_again(live, key, client_id, origin, agent)
             now = self.clock()
@@ -368,13 +397,17 @@ class ConversationService:
                 live, inputs, origin=origin, ack=True, ack_id=client_id, agent=agent, suggest_for=""
             )
 
+        return await self._serialised(conversation_id, turn)
+
     async def set_slot(self, conversation_id: str, agent: str, name: str, value: str, *, origin: str) -> Turn:
-        async with self._locked(conversation_id) as live:
+        async def turn(live: Live) -> Turn:
             inputs = [(SlotSet(name, value), Head("system", f"{agent} set {name}"))]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
 
+        return await self._serialised(conversation_id, turn)
+
     async def goto(self, conversation_id: str, agent: str, state: str, *, origin: str) -> Turn:
-        async with self._locked(conversation_id) as live:
+        async def turn(live: Live) -> Turn:
             flow = self.engine.content.flows[live.conversation.flow]
             if state not in flow.states:
                 raise ApiError(
@@ -386,15 +419,20 @@ class ConversationService:
             ]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
 
+        return await self._serialised(conversation_id, turn)
+
     async def set_mode(self, conversation_id: str, agent: str, mode: str, *, origin: str) -> Turn:
         """`takeover` (engine mode assist) or `release` (bot); stores nothing when it already is so."""
-        async with self._locked(conversation_id) as live:
+
+        async def turn(live: Live) -> Turn:
             current = live.conversation
             if current.mode == mode and not current.awaiting_agent:
                 return Turn(live.id, current, current, origin=origin, agent=agent)
             what = "took over" if mode == "assist" else "released the conversation to the bot"
             inputs = [(ModeChanged(mode, agent, self.clock()), Head("system", f"{agent} {what}"))]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
+
+        return await self._serialised(conversation_id, turn)
 
     def suggestions_now(self, live: Live) -> tuple[Suggestion, ...]:
         """What fits where the conversation is (the agent sidebar's first suggestions)."""

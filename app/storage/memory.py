@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from app.errors import ConversationExists, ConversationNotFound, StorageError
+from app.errors import ConversationExists, ConversationNotFound, SeqConflict, StorageError
 from app.storage.models import (
     ConversationSnapshot,
     NewConversation,
@@ -95,6 +95,8 @@ class MemoryTranscriptStore:
         conversation_id: str,
         messages: Sequence[NewMessage],
         snapshot: ConversationSnapshot | None = None,
+        *,
+        expected_last_seq: int | None = None,
     ) -> list[StoredMessage]:
         self._check_open()
         prepared = [
@@ -105,6 +107,8 @@ class MemoryTranscriptStore:
             snap_json = (json_copy(snapshot.slots, "slots"), json_copy(snapshot.counters, "counters"))
         conv = self._conversation(conversation_id)
         log = self._messages[conversation_id]
+        if expected_last_seq is not None and len(log) != expected_last_seq:
+            raise SeqConflict(conversation_id, expected_last_seq, len(log))
         now = as_utc(self._clock(), "clock")
         result: list[StoredMessage] = []
         for message, suggestions, events in prepared:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app.errors import ConversationExists, ConversationNotFound, HuashuError, StorageError
+from app.errors import ConversationExists, ConversationNotFound, HuashuError, SeqConflict, StorageError
 from app.storage.database import JsonText, make_engine, mask_url, parse_url
 from app.storage.models import (
     DEMO_ORDER_FIELDS,
@@ -119,6 +119,7 @@ class _Append:
     conversation_id: str
     rows: list[_Row]
     snapshot: dict[str, Any] | None  # UPDATE_SNAPSHOT's values but `new_updated_at`
+    expected_last_seq: int | None
 
 
 def _row(conversation_id: str, message: NewMessage) -> _Row:
@@ -273,6 +274,8 @@ class SqlTranscriptStore:
         conversation_id: str,
         messages: Sequence[NewMessage],
         snapshot: ConversationSnapshot | None = None,
+        *,
+        expected_last_seq: int | None = None,
     ) -> list[StoredMessage]:
         # Validate and encode on the caller's side: a bad message fails before it is queued, and
         # the writer thread, which every turn waits for, does as little as possible.
@@ -280,6 +283,7 @@ class SqlTranscriptStore:
             conversation_id,
             [_row(conversation_id, m) for m in messages],
             _snapshot_values(snapshot) if snapshot is not None else None,
+            expected_last_seq,
         )
         writer = self._writer
         if writer is None:
@@ -292,8 +296,10 @@ class SqlTranscriptStore:
         """Every append of a group in five statements: lock, last seqs, stored client ids, insert, update.
 
         Items run in queue order, so seqs continue and client ids repeat across items exactly as
-        if each append ran alone. An item for an unknown conversation fails alone with nothing
-        written; a database error raises, and the writer retries the items one at a time.
+        if each append ran alone. An item for an unknown conversation, or whose conversation is
+        not at its `expected_last_seq` (the lock makes that check exact across processes), fails
+        alone with nothing written; a database error raises, and the writer retries the items
+        one at a time.
         """
         statements = self._group_statements
         ids = json.dumps(sorted({item.conversation_id for item in items}))
@@ -324,6 +330,9 @@ class SqlTranscriptStore:
                 outcomes.append(ConversationNotFound(cid))
                 continue
             seq = last_seq.get(cid, 0)
+            if item.expected_last_seq is not None and seq != item.expected_last_seq:
+                outcomes.append(SeqConflict(cid, item.expected_last_seq, seq))
+                continue
             result: list[StoredMessage] = []
             for row in item.rows:
                 client_id = row.message.client_message_id

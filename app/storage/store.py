@@ -10,7 +10,11 @@ Durability and idempotency contract of `append` (the whole service relies on it)
 * the optional snapshot updates the conversation row in the same transaction as the
   messages, unless every message of the call was a duplicate: a replayed call changes
   nothing, so a late resend cannot roll the conversation back to an older state;
-* an unknown conversation raises `ConversationNotFound`.
+* an unknown conversation raises `ConversationNotFound`;
+* with `expected_last_seq`, the append is conditional: if the conversation's last `seq` is not
+  that number (another writer appended since the caller read it), nothing is written and
+  `SeqConflict` is raised with the actual last seq. Several service workers may drive one
+  conversation; this is how a turn stepped on an out-of-date copy is refused instead of stored.
 
 `tests/storage/test_store_contract.py` is the executable form of this contract.
 """
@@ -63,8 +67,11 @@ class TranscriptStore(Protocol):
         conversation_id: str,
         messages: Sequence[NewMessage],
         snapshot: ConversationSnapshot | None = None,
+        *,
+        expected_last_seq: int | None = None,
     ) -> list[StoredMessage]:
-        """Append messages (and apply `snapshot`) atomically; see the module docstring."""
+        """Append messages (and apply `snapshot`) atomically, if the conversation is still at
+        `expected_last_seq` (when given); see the module docstring."""
         ...
 
     async def get_conversation(self, conversation_id: str) -> StoredConversation:

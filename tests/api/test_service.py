@@ -3,6 +3,7 @@ cached copy follows what another worker stored (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -89,17 +90,36 @@ async def test_a_worker_refreshes_a_copy_another_worker_changed(make_service: Ma
         live.id, "alice", "您好,我是人工客服。", phrase_id=None, client_id=None, origin="x"
     )
     assert taken.after.mode == "assist"
-    # Without a bus, A learns of B's write when its own append lands after a gap in seq...
+    # Without a bus, A learns of B's write when the store refuses A's append (stepped from an old
+    # seq); A refreshes and steps again: the conversation is B's now, so the bot stays quiet.
     first = await a.customer_message(live.id, "c-2", "在吗", origin="recorder")
-    assert first.stored[0].role == "customer"
-    # ...and refreshes before its next turn: the conversation is B's now, so the bot stays quiet.
-    second = await a.customer_message(live.id, "c-3", "好的", origin="recorder")
-    assert [m.role for m in second.stored] == ["customer"]
+    assert [m.role for m in first.stored] == ["customer"]
+    assert first.stored[0].seq == taken.stored[-1].seq + 1
     # With a bus, the hint comes first (mark_stale), and even the first turn is right.
     await b.set_mode(live.id, "alice", "bot", origin="x")
     a.mark_stale(live.id, 10_000)
     answered = await a.customer_message(live.id, "c-4", "请问七天无理由退货怎么办理?", origin="recorder")
     assert "bot" in [m.role for m in answered.stored]
+
+
+async def test_turns_racing_on_two_workers_are_serialised_by_the_store(make_service: MakeService) -> None:
+    """Two workers with no bus between them drive one conversation at the same time: every turn is
+    stepped from the state the previous stored turn left (no turn is stored from an outdated copy)."""
+    a, b = await make_service(), await make_service()
+    live = await a.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+    texts = ["你好", "我的快递到哪了", "202611180001", "好的", "请问七天无理由退货怎么办理?", "没有了,谢谢"]
+    turns = await asyncio.gather(
+        *(
+            (a if number % 2 else b).customer_message(live.id, f"c-{number}", text, origin="recorder")
+            for number, text in enumerate(texts * 2)
+        )
+    )
+    stored = await a.store.messages(live.id)
+    assert [m.seq for m in stored] == list(range(1, len(stored) + 1))
+    assert sorted(m.client_message_id for m in stored if m.role == "customer") == sorted(f"c-{n}" for n in range(12))
+    assert all(turn.stored for turn in turns)  # every message was stored by the turn that sent it
+    for previous, row in zip(stored, stored[1:], strict=False):
+        assert row.state_before == previous.state_after, (row.seq, row.role, row.text)
 
 
 async def test_a_resend_another_worker_stored_is_not_stored_again(make_service: MakeService) -> None:

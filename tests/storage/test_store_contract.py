@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.errors import ConversationExists, ConversationNotFound, StorageError
+from app.errors import ConversationExists, ConversationNotFound, SeqConflict, StorageError
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage
 from app.storage.store import TranscriptStore
 
@@ -283,6 +283,48 @@ async def test_replayed_append_does_not_roll_the_conversation_back(
 
     assert replayed.duplicate
     assert (await store.get_conversation(conv.id)).state == "confirm"
+
+
+async def test_conditional_append_writes_when_the_conversation_is_where_expected(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg, snapshot: Snap
+) -> None:
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    first = await store.append(conv.id, [new_message(), new_message()], expected_last_seq=0)
+    second = await store.append(conv.id, [new_message()], snapshot(state="confirm"), expected_last_seq=2)
+    assert [m.seq for m in first + second] == [1, 2, 3]
+    assert (await store.get_conversation(conv.id)).state == "confirm"
+
+
+async def test_conditional_append_behind_the_conversation_writes_nothing(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg, snapshot: Snap
+) -> None:
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    await store.append(conv.id, [new_message(), new_message()], snapshot(state="ask_order"))
+
+    with pytest.raises(SeqConflict) as conflict:
+        await store.append(conv.id, [new_message(client_message_id="late")], snapshot(state="farewell"), expected_last_seq=1)
+
+    assert (conflict.value.expected, conflict.value.actual, conflict.value.code) == (1, 2, "seq_conflict")
+    assert [m.seq for m in await store.messages(conv.id)] == [1, 2]
+    assert await store.find_message(conv.id, "late") is None
+    assert (await store.get_conversation(conv.id)).state == "ask_order"  # the snapshot was not applied either
+
+
+async def test_racing_conditional_appends_let_exactly_one_writer_through(
+    store: TranscriptStore, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    """Two workers that both read seq 0 and append at once (group commit may put them in one batch)."""
+    conv = new_conversation()
+    await store.create_conversation(conv)
+    outcomes = await asyncio.gather(
+        *(store.append(conv.id, [new_message(text=f"w{i}")], expected_last_seq=0) for i in range(8)),
+        return_exceptions=True,
+    )
+    winners = [o for o in outcomes if isinstance(o, list)]
+    assert len(winners) == 1 and all(isinstance(o, SeqConflict) for o in outcomes if o not in winners)
+    assert [(m.seq, m.text) for m in await store.messages(conv.id)] == [(1, winners[0][0].text)]
 
 
 async def test_failed_append_stores_nothing(
