@@ -13,9 +13,9 @@ Each round measures, for each server:
   N customers typing; latency is measured from the *scheduled* send time to the first reply
   (echo: the echo), so a server that falls behind is not flattered (no coordinated omission).
 
-A Huashu turn is: send `message`, receive `ack` and the bot's `reply` frames; the client sends a
-`ping` after each message and the `pong` marks the end of the turn. Reported figures are medians
-over the rounds. The load generator runs on the same machine and competes for its CPUs.
+A Huashu turn is: send `message`, receive its `ack` and the bot's `reply` frames (the ack says how
+many `replies` follow, as a widget would use it). Reported figures are medians over the rounds.
+The load generator runs on the same machine and competes for its CPUs.
 """
 
 from __future__ import annotations
@@ -187,7 +187,8 @@ class Conversation:
         await self._until_pong()
         return self
 
-    async def _until_pong(self, first: Callable[[dict[str, Any]], None] | None = None) -> None:
+    async def _until_pong(self) -> None:
+        """Read until the `pong` of a `ping` (after `start`, whose greeting lines are not counted)."""
         await self.connection.send('{"type":"ping"}')
         while True:
             frame = json.loads(await self.connection.recv())
@@ -195,21 +196,29 @@ class Conversation:
                 return
             if frame["type"] == "error":
                 raise RuntimeError(frame)
-            if first is not None and frame["type"] == "reply":
-                first(frame)
-                first = None
 
     async def turn(self) -> float:
-        """Send one message; seconds from send to the first reply; returns after the whole turn."""
+        """Send one message; seconds from send to the first reply; returns after the whole turn
+        (the ack and as many replies as it announces; other frames, such as `status`, are skipped)."""
         text = MESSAGES[self.n % len(MESSAGES)]
         self.n += 1
         sent = time.perf_counter()
-        answered: list[float] = []
+        first: float | None = None
+        expected: int | None = None
+        seen = 0
         await self.connection.send(
             json.dumps({"type": "message", "id": f"m{self.n}", "text": text}, ensure_ascii=False)
         )
-        await self._until_pong(lambda _: answered.append(time.perf_counter()))
-        return (answered[0] if answered else time.perf_counter()) - sent
+        while expected is None or seen < expected:
+            frame = json.loads(await self.connection.recv())
+            if frame["type"] == "ack":
+                expected = frame["replies"]
+            elif frame["type"] == "reply":
+                seen += 1
+                first = first or time.perf_counter()
+            elif frame["type"] == "error":
+                raise RuntimeError(frame)
+        return (first or time.perf_counter()) - sent
 
     async def close(self) -> None:
         await self.connection.close()

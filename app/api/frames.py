@@ -37,7 +37,7 @@ class Turn:
     """What one call of the service stored, for the frames that tell it.
 
     `duplicate_of` is the seq of the already stored message when the input was a resend
-    (then nothing was stored). `ack`: the sender gets an `ack` with `ack_id` for its message.
+    (then nothing was stored), and `replies` the number of bot lines its turn stored then. `ack`: the sender gets an `ack` with `ack_id` for its message.
     `started_token` is set on the turn that started a conversation (its `started` frame).
     """
 
@@ -46,6 +46,7 @@ class Turn:
     after: Conversation
     stored: tuple[StoredMessage, ...] = ()
     duplicate_of: int | None = None
+    replies: int | None = None
     suggestions: tuple[Suggestion, ...] | None = None
     origin: str | None = None
     ack: bool = False
@@ -122,11 +123,9 @@ def _message_deliveries(
     out: list[Delivery] = []
     if message.role == "customer":
         if turn.ack and turn.origin is not None:
-            out.append(
-                Delivery(
-                    "all", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin
-                )
-            )
+            replies = sum(1 for m in turn.stored if m.role == "bot")
+            ack = AckFrame(id=turn.ack_id, seq=message.seq, replies=replies)
+            out.append(Delivery("all", encode(ack), message.seq, only=turn.origin))
         if agents:
             frame = CustomerMessageFrame(
                 seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent

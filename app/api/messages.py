@@ -263,12 +263,19 @@ class HistoryFrame(Frame):
 
 
 class AckFrame(Frame):
-    """The message is durably stored as `seq`. A resend with the same `id` gets this same ack."""
+    """The message is durably stored as `seq`. A resend with the same `id` gets this same ack.
 
-    model_config = _examples({"type": "ack", "id": "c-7", "seq": 6})
+    `replies` (customer acks): how many `reply` frames of this message's turn follow the ack, so a
+    widget knows when the bot has finished answering (0 when a person answers). A resend's ack
+    has the same count, though the replies are not sent again (`resume` gives them as `history`).
+    """
+
+    model_config = _examples({"type": "ack", "id": "c-7", "seq": 6, "replies": 2})
     type: Literal["ack"] = "ack"
     id: str | None
     seq: int
+    replies: int | None = None
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"replies"})
 
 
 class ReplyFrame(Frame):

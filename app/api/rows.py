@@ -8,14 +8,15 @@ conversation, which is how a worker rebuilds a conversation it has not cached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from app.engine.conversation import Conversation
 from app.engine.events import ActionCompleted, ActionFailed, BotSaid, Event, MessageUnderstood
-from app.storage.models import NewMessage
+from app.storage.models import NewMessage, StoredMessage
 
 RowRole = Literal["customer", "agent", "bot", "system"]
 
@@ -73,6 +74,23 @@ def split_rows(before: Conversation, events: Sequence[Event], head: Head, at: da
     return rows
 
 
-def is_own_id(client_message_id: str | None) -> bool:
-    """A client's own message id (not one derived for a later row of its turn)."""
-    return bool(client_message_id) and "#" not in client_message_id  # type: ignore[operator]
+class Ack(NamedTuple):
+    """What a stored input was acked with: its seq and how many bot lines its turn stored."""
+
+    seq: int
+    replies: int
+
+
+def acks(messages: Iterable[StoredMessage]) -> dict[str, Ack]:
+    """The ack of every input among `messages` with a client id (a turn's later rows are `<id>#k`)."""
+    seqs: dict[str, int] = {}
+    replies: Counter[str] = Counter()
+    for message in messages:
+        if not message.client_message_id:
+            continue
+        own, derived, _ = message.client_message_id.partition("#")
+        if not derived:
+            seqs[own] = message.seq
+        elif message.role == "bot":
+            replies[own] += 1
+    return {key: Ack(seq, replies[key]) for key, seq in seqs.items()}

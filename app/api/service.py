@@ -34,7 +34,7 @@ from app.api.auth import customer_token_matches, new_customer_token
 from app.api.errors import ApiError, Unauthorized
 from app.api.frames import Turn, turn_deliveries, wire_mode
 from app.api.hub import Hub, Subscriber
-from app.api.rows import Head, is_own_id, split_rows
+from app.api.rows import Ack, Head, acks, split_rows
 from app.driver import step_with_actions
 from app.engine.conversation import Conversation
 from app.engine.events import (
@@ -74,7 +74,7 @@ class Live:
     token_hash: str = ""
     agent: str | None = None
     ended_at: datetime | None = None
-    acked: dict[str, int] = field(default_factory=dict)  # stored client message id → seq
+    acked: dict[str, Ack] = field(default_factory=dict)  # stored client message id → its ack
     stale: bool = True  # nothing loaded yet, or another worker wrote since
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -168,7 +168,7 @@ class ConversationService:
             messages = await self.store.messages(live.id)
         live.conversation = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
         live.last_seq = messages[-1].seq
-        live.acked = {m.client_message_id: m.seq for m in messages if is_own_id(m.client_message_id)}  # type: ignore[misc]
+        live.acked = acks(messages)
         live.stale = False
 
     # ------------------------------------------------------------ running a turn
@@ -197,7 +197,8 @@ class ConversationService:
             conversation = step_results[-1].conversation
         suggestions = self._suggestions(live.id, conversation, results[-1], suggest_for)
         turn = Turn(
-            live.id, before, conversation, (), None, suggestions, origin, ack, ack_id, agent, started_token
+            live.id, before, conversation, suggestions=suggestions, origin=origin, ack=ack, ack_id=ack_id,
+            agent=agent, started_token=started_token,
         )
         return await self._commit(live, turn, rows)
 
@@ -235,11 +236,12 @@ class ConversationService:
         if stored and stored[0].duplicate:
             # The store knew this client id though our copy did not track it: nothing is new.
             live.stale = True
-            return replace(turn, after=turn.before, duplicate_of=stored[0].seq, suggestions=None)
+            ack = acks(stored).get(stored[0].client_message_id or "", Ack(stored[0].seq, 0))
+            return replace(turn, after=turn.before, duplicate_of=ack.seq, replies=ack.replies, suggestions=None)
         fresh = tuple(m for m in stored if not m.duplicate)
         live.conversation, live.ended_at, live.agent = after, ended_at, agent
         live.last_seq = max(live.last_seq, *(m.seq for m in fresh)) if fresh else live.last_seq
-        live.acked.update({m.client_message_id: m.seq for m in fresh if is_own_id(m.client_message_id)})  # type: ignore[misc]
+        live.acked.update(acks(fresh))
         turn = replace(turn, stored=fresh)
         deliveries = turn_deliveries(turn, agents=self.hub.watched(live.id))
         await self.hub.publish(live.id, deliveries, live.last_seq)
@@ -445,7 +447,8 @@ def _acked_again(live: Live, key: str, ack_id: str | None, origin: str, agent: s
         live.id,
         live.conversation,
         live.conversation,
-        duplicate_of=live.acked[key],
+        duplicate_of=live.acked[key].seq,
+        replies=live.acked[key].replies,
         origin=origin,
         ack=True,
         ack_id=ack_id,

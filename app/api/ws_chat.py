@@ -86,7 +86,7 @@ class ChatSession:
             self.conversation_id, frame.id, frame.text, origin=self.outbox.id
         )
         if turn.duplicate_of is not None:
-            self.outbox.send(AckFrame(id=frame.id, seq=turn.duplicate_of))
+            self.outbox.send(AckFrame(id=frame.id, seq=turn.duplicate_of, replies=turn.replies))
 
     def detach(self) -> None:
         if self.conversation_id is not None:

@@ -73,7 +73,7 @@ def test_message_is_acked_then_answered_from_the_demo_orders(connect: Connect) -
     with connect.started() as (customer, _):
         frames = customer.exchange({"type": "message", "id": "c-1", "text": ORDER_QUESTION})
     ack, *replies = frames
-    assert ack == {"type": "ack", "id": "c-1", "seq": ack["seq"]}
+    assert ack == {"type": "ack", "id": "c-1", "seq": ack["seq"], "replies": 3}
     assert [stage(r) for r in replies] == ["waiting", "answer", "close-check"]
     answer = replies[1]
     assert "顺丰速运" in answer["text"] and "SF1402658823115" in answer["text"]

@@ -52,7 +52,7 @@ def test_script_failure_keeps_and_acks_the_message_then_reports_engine_error(fau
     with Connect(faulty).started() as (customer, frames):
         conversation_id = only(frames, "started")["conversation_id"]
         ack, error = customer.exchange({"type": "message", "id": "c-1", "text": LOOPING})
-        assert ack == {"type": "ack", "id": "c-1", "seq": ack["seq"]}
+        assert ack == {"type": "ack", "id": "c-1", "seq": ack["seq"], "replies": 0}
         assert (error["type"], error["code"], error["ref"]) == ("error", "engine_error", "c-1")
         assert customer.exchange({"type": "message", "id": "c-1", "text": LOOPING}) == [
             ack

@@ -130,6 +130,7 @@ async def test_a_resend_another_worker_stored_is_not_stored_again(make_service: 
     first = await a.customer_message(live.id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
     again = await b.customer_message(live.id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
     assert again.duplicate_of == first.stored[0].seq and again.stored == ()
+    assert again.replies == sum(m.role == "bot" for m in first.stored) > 0  # the same ack, `replies` too
     stored = await a.store.messages(live.id)
     assert [m.client_message_id for m in stored].count("c-1") == 1
     assert len(stored) == first.stored[-1].seq  # the bot's rows were not stored twice either
