@@ -2,9 +2,12 @@
 side by side with a bare FastAPI echo WebSocket measured in the same run.
 
     .venv/bin/python bench/ws_bench.py [--conversations 1000] [--turns 5] [--paced-turns 3] [--think 20] [--rounds 3]
+                                       [--workers N --redis-url URL] [--database-url URL]
 
-Both servers are real uvicorn processes on 127.0.0.1 (one worker each, same uvicorn settings);
-Huashu runs on a temporary SQLite file with durable acks (WAL, synchronous=FULL, group commit).
+Both servers are real uvicorn processes on 127.0.0.1 (the same number of workers, same uvicorn
+settings). Huashu runs on a temporary SQLite file with durable acks (WAL, synchronous=FULL, group
+commit), or on `--database-url` (PostgreSQL: an empty database, migrated here first). `--workers N`
+(N > 1) needs `--redis-url`, the bus between Huashu's workers.
 Each round measures, for each server:
 
 * saturated: every connection sends its next message as soon as the previous turn is complete
@@ -123,20 +126,25 @@ class Process:
                 self.popen.kill()
 
 
-def huashu_server(workdir: Path) -> Process:
+def huashu_server(workdir: Path, *, workers: int = 1, database_url: str | None = None, redis_url: str | None = None) -> Process:
     port = free_port()
     env = {
         **os.environ,
-        "HUASHU_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "HUASHU_DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.db'}",
         "HUASHU_RATE_LIMIT_PER_MINUTE": "1000000",
         "HUASHU_AGENT_TOKENS": "bench:bench-token",
         "HUASHU_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if redis_url:
+        env["HUASHU_REDIS_URL"] = redis_url
+        env["HUASHU_REDIS_PREFIX"] = f"huashu-bench-{port}"  # a channel of its own on a shared Redis
+    if database_url:  # the embedded SQLite default migrates itself at start; a server database does not
+        subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     return Process(command, env, port, workdir)
 
 
-def echo_server(workdir: Path, max_size: int) -> Process:
+def echo_server(workdir: Path, max_size: int, *, workers: int = 1) -> Process:
     port = free_port()
     command = [
         sys.executable,
@@ -145,6 +153,8 @@ def echo_server(workdir: Path, max_size: int) -> Process:
         str(port),
         "--max-size",
         str(max_size),
+        "--workers",
+        str(workers),
     ]
     return Process(command, dict(os.environ), port, workdir)
 
@@ -327,6 +337,9 @@ def main() -> int:
     parser.add_argument(
         "--paced-turns", type=int, default=3, help="turns per conversation in the paced phase"
     )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of each server (>1 needs --redis-url)")
+    parser.add_argument("--database-url", help="Huashu's database (default: a temporary SQLite file)")
+    parser.add_argument("--redis-url", help="Huashu's bus between workers (HUASHU_REDIS_URL)")
     parser.add_argument("--serve-echo", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-size", type=int, default=16384, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -334,7 +347,10 @@ def main() -> int:
         import uvicorn
 
         uvicorn.run(
-            echo_app(),
+            "ws_bench:echo_app",  # an import string: uvicorn's worker processes import it themselves
+            factory=True,
+            app_dir=str(Path(__file__).resolve().parent),
+            workers=args.workers,
             host="127.0.0.1",
             port=args.serve_echo,
             ws_max_size=args.max_size,
@@ -352,7 +368,10 @@ def main() -> int:
     results: dict[str, list[tuple[Measured, Measured]]] = {"echo": [], "huashu": []}
     with tempfile.TemporaryDirectory(prefix="huashu-bench-") as tmp:
         workdir = Path(tmp)
-        with echo_server(workdir, 16384) as echo, huashu_server(workdir) as huashu:
+        with (
+            echo_server(workdir, 16384, workers=args.workers) as echo,
+            huashu_server(workdir, workers=args.workers, database_url=args.database_url, redis_url=args.redis_url) as huashu,
+        ):
             for round_number in range(1, args.rounds + 1):
                 for name, factory, url in (
                     ("echo", Echo.open, f"ws://127.0.0.1:{echo.port}/ws/echo"),
@@ -391,7 +410,9 @@ def main() -> int:
     )
     print(
         f"{args.conversations} concurrent connections, {args.rounds} rounds (medians), "
-        f"paced at one message per {args.think:g} s each"
+        f"paced at one message per {args.think:g} s each; {args.workers} worker(s) per server, "
+        f"Huashu on {'SQLite' if not args.database_url else args.database_url.split(':')[0]}"
+        f"{' + Redis bus' if args.redis_url else ''}"
     )
     print("| | echo (bare FastAPI) | Huashu bot turns | Huashu / echo |")
     print("| --- | --- | --- | --- |")

@@ -8,7 +8,10 @@ workers learn that their cached copy of the conversation is stale (`on_remote_ch
 One channel for all conversations keeps the bus simple (one SUBSCRIBE per worker, ordered per
 publisher); every worker sees every batch, which is fine for the tens of workers this targets.
 Publishing is best effort: the frames are already durable, and a client that missed one gets
-it back with `resume`.
+it back with `resume`. It never makes a turn wait on Redis: `publish` queues the batch and one
+task per worker sends whatever is queued in one pipeline (one round trip, one connection, in
+order), so a burst of turns neither holds conversation locks on Redis round trips nor runs out
+of the client's connection pool (redis-py refuses a 101st concurrent command by default).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 Audience = Literal["customer", "agent", "all"]
 RECONNECT_DELAY_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+OUTBOX_LIMIT = 50_000  # batches queued for the bus while Redis is slow; beyond that they are dropped
+PIPELINE_LIMIT = 500  # batches sent in one round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +108,30 @@ class RedisHub(Hub):
         self._channel = channel
         self.worker_id = uuid.uuid4().hex
         self._listener: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)
         self._ready = asyncio.Event()
+        self.dropped = 0  # batches not sent: the outbox was full or Redis failed
 
     async def start(self) -> None:
         await self._client.ping()  # fail at start-up, not on the first message
         self._listener = asyncio.create_task(self._listen(), name="huashu-redis-bus")
+        self._publisher = asyncio.create_task(self._publish_queued(), name="huashu-redis-publisher")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            try:
-                await self._listener
-            except asyncio.CancelledError:
-                pass
+        if self._publisher is not None:
+            try:  # what the last turns published still reaches the other workers
+                await asyncio.wait_for(self._outbox.join(), timeout=5)
+            except TimeoutError:
+                log.warning("redis bus: %d batches not sent at shutdown", self._outbox.qsize())
+        for task in (self._publisher, self._listener):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     def watched(self, conversation_id: str) -> bool:
         return True  # an agent may be connected to another worker
@@ -126,9 +141,30 @@ class RedisHub(Hub):
         remote = [[d.audience, d.text, d.seq, d.skip] for d in deliveries if d.only is None]
         payload = json.dumps({"w": self.worker_id, "c": conversation_id, "s": last_seq, "d": remote})
         try:
-            await self._client.publish(self._channel, payload)
-        except Exception as exc:  # noqa: BLE001 - the bus is best effort; the store has everything
-            log.warning("redis publish failed for conversation %s: %s", conversation_id, exc)
+            self._outbox.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("redis bus outbox full; batch for conversation %s dropped", conversation_id)
+
+    async def _publish_queued(self) -> None:
+        """Send queued batches, everything waiting in one pipeline, in the order they were queued."""
+        while True:
+            batch = [await self._outbox.get()]
+            while len(batch) < PIPELINE_LIMIT and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            try:
+                pipeline = self._client.pipeline(transaction=False)
+                for payload in batch:
+                    pipeline.publish(self._channel, payload)
+                await pipeline.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the bus is best effort; the store has everything
+                self.dropped += len(batch)
+                log.warning("redis publish of %d batches failed: %s", len(batch), exc)
+            finally:
+                for _ in batch:
+                    self._outbox.task_done()
 
     async def _listen(self) -> None:
         attempt = 0
