@@ -31,6 +31,7 @@ from app.qa.batch import Setup, run_batch
 from app.qa.diff import compare, render_text
 from app.qa.model import Assessment, InputError
 from app.qa.reports.jsonl import write_jsonl
+from app.qa.reports.labels import ReportLabels, load_report_labels, report_labels_file
 from app.qa.reports.page import render_report
 from app.qa.reports.table import write_csv
 from app.qa.rules import rules_file
@@ -67,10 +68,14 @@ def replay_command(
     try:
         _check_usage(files, fmt, input_format, workers, allow_no_files=stored is not None)
         setup = setup_for(settings, rules, flow)
-        assessor = _build(setup, err)
     except UsageError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return 2
+    # The page's texts are checked before any replay: a broken labels file must not cost a whole batch.
+    labels = _labels(setup, err) if fmt == "html" else None
+    if fmt == "html" and labels is None:
+        return 1
+    assessor = _build(setup, err)
     if assessor is None:
         return 1
     if flow is not None and flow not in assessor.engine.content.flows:
@@ -99,7 +104,8 @@ def replay_command(
                 pass
             summary = summarize(collected, assessor.rule_ids)
             sources = {rule.id: rule.source for rule in assessor.rulebook.rules.values()}
-            handle.write(render_report(collected, errors, summary, rule_sources=sources))
+            assert labels is not None  # loaded above for the html format
+            handle.write(render_report(collected, errors, summary, labels=labels, rule_sources=sources))
     summary = summarize(collected, assessor.rule_ids)
     if summary_out is not None:
         summary_out.write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -178,13 +184,26 @@ def _build(setup: Setup, err: Console) -> Assessor | None:
     try:
         return setup.build()
     except ContentErrors as exc:
-        for defect in exc.defects:
-            err.print(defect.describe(), markup=False, highlight=False, soft_wrap=True)
-        err.print(f"[red]{len(exc.defects)} content or rules error(s)[/red]")
+        _print_defects(exc, err)
         return None
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         return None
+
+
+def _labels(setup: Setup, err: Console) -> ReportLabels | None:
+    """The HTML report's texts from the `--scripts` folder, or None after listing what is wrong with them."""
+    try:
+        return load_report_labels(report_labels_file(setup.scripts_dir))
+    except ContentErrors as exc:
+        _print_defects(exc, err)
+        return None
+
+
+def _print_defects(exc: ContentErrors, err: Console) -> None:
+    for defect in exc.defects:
+        err.print(defect.describe(), markup=False, highlight=False, soft_wrap=True)
+    err.print(f"[red]{len(exc.defects)} content or rules error(s)[/red]")
 
 
 def _progress(err: Console, total: int) -> Progress:

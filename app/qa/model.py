@@ -1,7 +1,8 @@
 """The QA records: per-turn tags, findings and the assessment of one transcript, with their JSON shape.
 
 The JSON field names (`id`, `score`, `findings`, `rule`, `turn`, …) are a public contract (issue 4):
-extend, never rename.
+extend, never rename. Reports get forwarded, so what a turn shows (`TurnTag.masked_text`, `masked_slots`) has
+full personal numbers masked; every output (JSON, REST, HTML) takes the turn from there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from app.qa.pii import mask_all, mask_part
 from app.records import pickled_by_fields
 
 AGENT_ROLES: Final = frozenset({"agent", "bot"})
@@ -23,6 +25,7 @@ class TurnTag:
     and where the script stood before and after it.
 
     `context` is the conversation's slots after the turn (topic, issue, order_id, …); read-only.
+    `text` and `slots` are as said: the rules need the real numbers to report them.
     """
 
     index: int
@@ -51,8 +54,18 @@ class TurnTag:
     def topic(self) -> str | None:
         return self.context.get("topic")
 
+    @property
+    def masked_text(self) -> str:
+        """The text as reports show it: full phone, ID card and bank card numbers masked (offsets kept)."""
+        return mask_all(self.text)
+
+    @property
+    def masked_slots(self) -> dict[str, str]:
+        """The slots as reports show them: a phone, or an ID card number filed as `order_id`, masked as in the text."""
+        return {name: mask_part(value, self.text) for name, value in self.slots.items()}
+
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"turn": self.index, "role": self.role, "text": self.text}
+        data: dict[str, Any] = {"turn": self.index, "role": self.role, "text": self.masked_text}
         if self.ts is not None:
             data["ts"] = self.ts.isoformat()
         if self.is_agent:
@@ -64,7 +77,7 @@ class TurnTag:
                 emotion=self.emotion,
                 emotion_score=_round(self.emotion_score),
                 confirmation=self.confirmation,
-                slots=dict(self.slots),
+                slots=self.masked_slots,
             )
         data.update(state_before=self.state_before, state=self.state, topic=self.topic)
         return data

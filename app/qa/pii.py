@@ -67,11 +67,34 @@ def mask_all(text: str) -> str:
     return text
 
 
+def mask_part(value: str, text: str) -> str:
+    """`value`, something the NLU took from `text` (a slot), masked as `mask_all(text)` shows it.
+
+    The NLU files a number by its shape and context, not by `find_exposures`: an ID card number ending in X
+    becomes a 17-digit `order_id`. So a value lying inside a personal number of `text` is cut from that
+    number's mask; any other value (an order id, an e-mail) is left as `mask_all` leaves it. A value of at
+    most 7 digits shows no more than a mask does (3 + 4) and is not looked for.
+    """
+    digits = _digits(value)
+    if len(digits) > 7:
+        for exposure in find_exposures(text):
+            whole = _digits(text[exposure.start : exposure.end])
+            at = whole.find(digits)
+            if at >= 0:
+                shown = re.sub(r"[^0-9Xx*]", "", exposure.masked)  # the mask hides digits one for one
+                return shown[at : at + len(digits)]
+    return mask_all(value)
+
+
 def mask(number: str) -> str:
     """Keep the first 3 and last 4 digits: 13812345678 → 138****5678."""
     positions = [i for i, ch in enumerate(number) if ch.isdigit() or ch in "Xx"]
     hidden = set(positions[3:-4])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(number))
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^0-9Xx]", "", text.translate(_FOLD))
 
 
 def _valid_id_card(digits: str) -> bool:

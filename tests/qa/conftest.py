@@ -13,6 +13,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.engine.step import Engine
 from app.qa.assessor import Assessor
 from app.qa.model import Assessment, Finding
+from app.qa.reports.labels import ReportLabels, load_report_labels, report_labels_file
 from app.qa.rulebook import RuleBook
 from app.qa.rules import load_rules, parse_rules, rules_file
 from app.runtime import build_engine
@@ -41,6 +42,12 @@ def jddc_sample() -> Path:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return build_engine(Settings())
+
+
+@pytest.fixture(scope="session")
+def labels() -> ReportLabels:
+    """The HTML report's shipped texts (scripts_zh/qa_report.yaml)."""
+    return load_report_labels(report_labels_file(Settings().scripts_dir))
 
 
 @pytest.fixture(scope="session")

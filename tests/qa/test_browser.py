@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.qa.assessor import Assessor
+from app.qa.reports.labels import ReportLabels
 from app.qa.reports.page import render_report
 from app.qa.scoring import summarize
 from tests.browser import dump_dom
@@ -23,16 +24,17 @@ def rendered_dom(page: Path, profile: Path) -> str:
     return dump_dom(page.as_uri(), profile)
 
 
-def test_the_report_renders_its_charts_and_marks_findings(assessor: Assessor, tmp_path: Path) -> None:
+def test_the_report_renders_its_charts_and_marks_findings(assessor: Assessor, labels: ReportLabels, tmp_path: Path) -> None:
     batch = [
         assessor.assess(transcript(customer("<img src=x onerror=alert(1)>我的快递到哪了"), agent("亲,这个不行。"), id="refused")),
         assessor.assess(transcript(customer("你好"), agent("您好,我是小李,请问有什么可以帮您?"), id="fine")),
     ]
     page = tmp_path / "qa.html"
-    page.write_text(render_report(batch, [], summarize(batch, assessor.rule_ids)), encoding="utf-8")
+    page.write_text(render_report(batch, [], summarize(batch, assessor.rule_ids), labels=labels), encoding="utf-8")
     dom = rendered_dom(page, tmp_path / "profile")
     assert dom.count("<svg") == 2 and dom.count('class="bar"') >= 10
-    assert "Score distribution" in dom and "Findings per rule" in dom
+    # The chart titles are the shipped Chinese labels (scripts_zh/qa_report.yaml).
+    assert labels.text("charts.scores") in dom and labels.text("charts.rules") in dom
     assert 'data-rule="forbidden.phrase"' in dom and 'data-rule="greeting.missing"' in dom
     assert '<mark class="major" title="forbidden.phrase">不行</mark>' in dom
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom and "<img" not in dom  # shown as text, never as markup

@@ -12,6 +12,7 @@ import pytest
 from app.qa.assessor import Assessor
 from app.qa.model import Assessment, Evidence, Finding, InputError, Recommendation
 from app.qa.reports.jsonl import write_jsonl
+from app.qa.reports.labels import ReportLabels
 from app.qa.reports.page import render_report
 from app.qa.reports.table import COLUMNS, write_csv
 from app.qa.rulebook import RuleBook
@@ -72,8 +73,10 @@ def test_csv_has_one_row_per_finding_and_one_for_a_clean_transcript(batch: list[
     assert rows[-1]["error"] == ERRORS[0].message and rows[-1]["source"] == "in.jsonl:3"
 
 
-def test_html_is_self_contained_and_escapes_every_text(batch: list[Assessment], rulebook: RuleBook) -> None:
-    page = render_report(batch, ERRORS, summarize(batch, [r.id for r in rulebook.enabled]))
+def test_html_is_self_contained_and_escapes_every_text(
+    batch: list[Assessment], rulebook: RuleBook, labels: ReportLabels
+) -> None:
+    page = render_report(batch, ERRORS, summarize(batch, [r.id for r in rulebook.enabled]), labels=labels)
     assert "<script" not in page  # the hostile text is shown, never run
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&lt;b&gt;" in page
     assert 'id="t-bad-&lt;1&gt;"' in page
@@ -82,8 +85,8 @@ def test_html_is_self_contained_and_escapes_every_text(batch: list[Assessment], 
     assert "13812345678" not in page and "138****5678" in page  # a forwarded report does not spread numbers
 
 
-def test_html_has_the_charts_tables_and_findings_marked_inline(batch: list[Assessment]) -> None:
-    page = render_report(batch, ERRORS, summarize(batch), rule_sources={"forbidden.phrase": "004 二1"})
+def test_html_has_the_charts_tables_and_findings_marked_inline(batch: list[Assessment], labels: ReportLabels) -> None:
+    page = render_report(batch, ERRORS, summarize(batch), labels=labels, rule_sources={"forbidden.phrase": "004 二1"})
     assert page.count("<svg") == 2 and 'class="bar"' in page
     assert 'id="agents"' in page and 'id="rules"' in page and "004 二1" in page
     assert '<mark class="major" title="forbidden.phrase">不行</mark>' in page
@@ -94,7 +97,7 @@ def test_html_has_the_charts_tables_and_findings_marked_inline(batch: list[Asses
 FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
-def test_no_full_phone_number_survives_in_any_report(assessor: Assessor, rulebook: RuleBook) -> None:
+def test_no_full_phone_number_survives_in_any_report(assessor: Assessor, rulebook: RuleBook, labels: ReportLabels) -> None:
     # confirm.missing restates the customer's words; pii.exposed quotes the agent; both carry the number.
     assessed = assessor.assess(
         transcript(
@@ -112,7 +115,7 @@ def test_no_full_phone_number_survives_in_any_report(assessor: Assessor, ruleboo
     json_out, csv_out = io.StringIO(), io.StringIO()
     write_jsonl([assessed], json_out)
     write_csv([assessed], csv_out)
-    page = render_report([assessed], [], summarize([assessed], [r.id for r in rulebook.enabled]))
+    page = render_report([assessed], [], summarize([assessed], [r.id for r in rulebook.enabled]), labels=labels)
     # The JSON `turns` echo the input on purpose (docs/qa.md); everything a finding says is masked.
     findings = json.dumps(json.loads(json_out.getvalue())["findings"], ensure_ascii=False)
     for name, text in (("json findings", findings), ("csv", csv_out.getvalue()), ("html", page)):

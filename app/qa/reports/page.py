@@ -2,8 +2,9 @@
 
 Summary charts (score distribution, findings per rule), tables per agent, channel and rule, skipped
 input, then every transcript with its turns, per-turn tags and its findings marked inline. All text that
-comes from transcripts or configuration goes through `html.escape`; full phone, ID and bank card numbers
-in turns are shown masked (a report gets forwarded; it must not spread them).
+comes from transcripts or configuration goes through `html.escape`; turns are shown as `TurnTag.masked_text`,
+full phone, ID and bank card numbers masked (a report gets forwarded; it must not spread them). What a reader
+sees is Chinese text from `<scripts>/qa_report.yaml` (`ReportLabels`); ids and CSS classes stay English.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from html import escape
 from typing import Final
 
 from app.qa.model import Assessment, Finding, InputError, TurnTag
-from app.qa.pii import mask_all
 from app.qa.reports.charts import bar_chart, column_chart
-from app.qa.scoring import HISTOGRAM_BINS, Group, Summary
+from app.qa.reports.labels import ReportLabels
+from app.qa.scoring import HISTOGRAM_BINS, NO_AGENT, Group, Summary
 
 _CSS: Final = """
 body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5rem;color:#222;max-width:1200px}
@@ -41,42 +42,50 @@ def render_report(
     errors: Sequence[InputError],
     summary: Summary,
     *,
-    title: str = "Huashu QA report",
+    labels: ReportLabels,
+    title: str | None = None,
     rule_sources: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string; `labels` are the texts a reader sees (`<scripts>/qa_report.yaml`)."""
+    words = labels
+    heading = title or words.text("page.title")
     sources = rule_sources or {}
     overall = summary.overall
     versions = assessments[0].versions if assessments else {}
+    meta = words.text(
+        "page.summary",
+        transcripts=overall.transcripts,
+        mean=_num(overall.mean),
+        median=_num(overall.median),
+        findings=overall.findings,
+        fatal=overall.fatal,
+        errors=overall.errors,
+        skipped=len(errors),
+        content=versions.get("content", "?"),
+        rules=versions.get("rules", "?"),
+    )
     parts = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        (
-            f'<p class="meta">{overall.transcripts} transcripts · mean score {_num(overall.mean)} · median {_num(overall.median)}'
-            f" · {overall.findings} findings · {overall.fatal} fatal · {overall.errors} not replayed"
-            f" · {len(errors)} skipped input lines"
-            f" · content {escape(versions.get('content', '?'))} · rules {escape(versions.get('rules', '?'))}</p>"
-        ),
+        f"<title>{escape(heading)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(heading)}</h1>",
+        f'<p class="meta">{escape(meta)}</p>',
         '<section id="charts" class="charts">',
-        column_chart(_bin_labels(), list(summary.histogram), title="Score distribution (transcripts per score band)"),
+        column_chart(_bin_labels(), list(summary.histogram), title=words.text("charts.scores")),
         bar_chart(
             [t.rule for t in summary.by_rule],
             [t.findings for t in summary.by_rule],
-            title="Findings per rule",
+            title=words.text("charts.rules"),
         ),
         "</section>",
-        '<section id="agents"><h2>Per agent</h2>',
-        _group_table(summary.by_agent, "agent"),
+        f'<section id="agents"><h2>{escape(words.text("headings.agents"))}</h2>',
+        _group_table(words, summary.by_agent, "agent"),
         "</section>",
-        '<section id="channels"><h2>Per channel</h2>',
-        _group_table(summary.by_channel, "channel"),
+        f'<section id="channels"><h2>{escape(words.text("headings.channels"))}</h2>',
+        _group_table(words, summary.by_channel, "channel"),
         "</section>",
-        (
-            '<section id="rules"><h2>Per rule</h2><table><tr><th>rule</th><th>findings</th><th>transcripts</th>'
-            "<th>points deducted</th><th>seed source</th></tr>"
-        ),
+        f'<section id="rules"><h2>{escape(words.text("headings.rules"))}</h2><table>',
+        _header(words, "rule", "findings", "transcripts", "points", "source"),
     ]
     for tally in summary.by_rule:
         parts.append(
@@ -85,9 +94,9 @@ def render_report(
             f"<td>{escape(sources.get(tally.rule, ''))}</td></tr>"
         )
     parts.append("</table></section>")
-    parts.append(_errors_section(assessments, errors))
-    parts.append('<section id="transcripts"><h2>Transcripts</h2>')
-    parts.extend(_transcript(item) for item in assessments)
+    parts.append(_errors_section(words, assessments, errors))
+    parts.append(f'<section id="transcripts"><h2>{escape(words.text("headings.transcripts"))}</h2>')
+    parts.extend(_transcript(words, item) for item in assessments)
     parts.append("</section></body></html>\n")
     return "".join(parts)
 
@@ -100,16 +109,19 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
-def _group_table(groups: Iterable[Group], label: str) -> str:
-    rows = [
-        (
-            f"<table><tr><th>{label}</th><th>transcripts</th><th>mean</th><th>median</th><th>min</th>"
-            "<th>findings</th><th>fatal</th><th>not replayed</th></tr>"
-        )
-    ]
+def _header(words: ReportLabels, *columns: str) -> str:
+    return "<tr>" + "".join(f"<th>{escape(words.text('columns.' + column))}</th>" for column in columns) + "</tr>"
+
+
+def _group_table(words: ReportLabels, groups: Iterable[Group], kind: str) -> str:
+    rows = ["<table>", _header(words, kind, "transcripts", "mean", "median", "min", "findings", "fatal", "errors")]
     for group in groups:
+        if kind == "channel":
+            key = words.name("channels", group.key)
+        else:
+            key = words.text("page.no_agent") if group.key == NO_AGENT else group.key
         rows.append(
-            f"<tr><td>{escape(group.key)}</td><td class='num'>{group.transcripts}</td><td class='num'>{_num(group.mean)}</td>"
+            f"<tr><td>{escape(key)}</td><td class='num'>{group.transcripts}</td><td class='num'>{_num(group.mean)}</td>"
             f"<td class='num'>{_num(group.median)}</td><td class='num'>{_num(group.minimum)}</td>"
             f"<td class='num'>{group.findings}</td><td class='num'>{group.fatal}</td><td class='num'>{group.errors}</td></tr>"
         )
@@ -117,11 +129,12 @@ def _group_table(groups: Iterable[Group], label: str) -> str:
     return "".join(rows)
 
 
-def _errors_section(assessments: Sequence[Assessment], errors: Sequence[InputError]) -> str:
+def _errors_section(words: ReportLabels, assessments: Sequence[Assessment], errors: Sequence[InputError]) -> str:
+    heading = f'<section id="errors"><h2>{escape(words.text("headings.skipped"))}</h2>'
     failed = [a for a in assessments if a.error is not None]
     if not errors and not failed:
-        return '<section id="errors"><h2>Skipped input</h2><p>None.</p></section>'
-    rows = ['<section id="errors"><h2>Skipped input</h2><table><tr><th>where</th><th>problem</th></tr>']
+        return f"{heading}<p>{escape(words.text('skipped.none'))}</p></section>"
+    rows = [heading, "<table>", _header(words, "where", "problem")]
     for error in errors:
         rows.append(f'<tr><td>{escape(error.source)}:{error.line}</td><td class="error">{escape(error.message)}</td></tr>')
     for item in failed:
@@ -139,42 +152,44 @@ def _score_class(score: float | None) -> str:
     return "high" if score >= 90 else "mid" if score >= 70 else "low"
 
 
-def _transcript(item: Assessment) -> str:
+def _transcript(words: ReportLabels, item: Assessment) -> str:
     by_turn: dict[int, list[Finding]] = {}
     for finding in item.findings:
         by_turn.setdefault(finding.turn, []).append(finding)
     rules = sorted({f.rule for f in item.findings})
     opened = " open" if item.fatal else ""
+    agent = words.text("transcript.agent", agent=item.agent) if item.agent else words.text("page.no_agent")
+    fatal = f" · <b class=error>{escape(words.text('page.fatal'))}</b>" if item.fatal else ""
     head = (
         f'<details class="transcript" id="t-{escape(item.id)}"{opened}><summary><b>{escape(item.id)}</b> · '
-        f"agent {escape(item.agent or '—')} · {escape(item.channel)} · "
+        f"{escape(agent)} · {escape(words.name('channels', item.channel))} · "
         f'<span class="score {_score_class(item.score)}">{_num(item.score)}</span>'
-        f"{' · <b class=error>fatal</b>' if item.fatal else ''} · {len(item.findings)} findings"
+        f"{fatal} · {escape(words.text('transcript.findings', count=len(item.findings)))}"
         f"{(' (' + escape(', '.join(rules)) + ')') if rules else ''}</summary>"
     )
     if item.error is not None:
         return head + f'<p class="error">{escape(item.error)}</p></details>'
-    rows = [head, '<table class="turns"><tr><th>#</th><th>role</th><th>text</th><th>tags</th></tr>']
+    rows = [head, '<table class="turns">', _header(words, "turn", "role", "text", "tags")]
     for turn in item.turns:
         findings = by_turn.get(turn.index, [])
         rows.append(
             f'<tr class="turn {escape(turn.role)}{" flagged" if findings else ""}"><td class="num">{turn.index}</td>'
-            f"<td>{escape(turn.role)}</td><td class='text'>{_marked(mask_all(turn.text), findings)}</td>"
-            f"<td class='tags'>{_tags(turn)}</td></tr>"
+            f"<td>{escape(words.name('roles', turn.role))}</td><td class='text'>{_marked(turn.masked_text, findings)}</td>"
+            f"<td class='tags'>{_tags(words, turn)}</td></tr>"
         )
-        rows.extend(_finding_row(f) for f in findings)
+        rows.extend(_finding_row(words, f) for f in findings)
     rows.append("</table></details>")
     return "".join(rows)
 
 
-def _tags(turn: TurnTag) -> str:
+def _tags(words: ReportLabels, turn: TurnTag) -> str:
     if turn.is_agent:
-        label = " + ".join(turn.stages) if turn.stages else (turn.stage or "")
-        what = f"stage {escape(label)}"
+        stages = turn.stages or ((turn.stage,) if turn.stage else ())
+        what = escape(words.text("tags.stage", stages=" + ".join(words.name("stages", s) for s in stages)))
     else:
         confidence = "" if turn.confidence is None else f" {turn.confidence:.2f}"
-        emotion = f" · {escape(turn.emotion)}" if turn.emotion and turn.emotion != "neutral" else ""
-        what = f"intent {escape(turn.intent or '')}{confidence}{emotion}"
+        emotion = f" · {escape(words.name('emotions', turn.emotion))}" if turn.emotion and turn.emotion != "neutral" else ""
+        what = f"{escape(words.text('tags.intent', intent=words.name('intents', turn.intent or '')))}{confidence}{emotion}"
     return f"{what}<br>{escape(turn.state_before)} → {escape(turn.state)}"
 
 
@@ -202,15 +217,21 @@ def _marked(text: str, findings: Sequence[Finding]) -> str:
     return "".join(out)
 
 
-def _finding_row(finding: Finding) -> str:
+def _finding_row(words: ReportLabels, finding: Finding) -> str:
     recommendation = finding.recommendation
     advice = ""
     if recommendation is not None:
-        label = f" ({escape(recommendation.id)})" if recommendation.id else ""
-        advice = f'<br><span class="rec">recommended{label}: {escape(recommendation.text)}</span>'
+        if recommendation.id:
+            text = words.text("finding.recommended", id=recommendation.id, text=recommendation.text)
+        else:  # pii.exposed: the agent's own reply, masked
+            text = words.text("finding.rewrite", text=recommendation.text)
+        advice = f'<br><span class="rec">{escape(text)}</span>'
     evidence = f" · 「{escape(finding.evidence.text)}」" if finding.evidence.text else ""
+    fatal = f" · {escape(words.text('page.fatal'))}" if finding.fatal else ""
     return (
         f'<tr class="finding{" fatal" if finding.fatal else ""}" data-rule="{escape(finding.rule)}"><td></td>'
-        f'<td colspan="3"><span class="rule">{escape(finding.rule)}</span> <span class="sev">{escape(finding.severity)}'
-        f"{' · fatal' if finding.fatal else ''} · −{finding.points:g}</span> {escape(finding.message)}{evidence}{advice}</td></tr>"
+        f'<td colspan="3"><span class="rule">{escape(finding.rule)}</span> '
+        f'<span class="sev" title="{escape(finding.severity)}">{escape(words.name("severities", finding.severity))}'
+        f"{fatal} · −{finding.points:g}</span> "
+        f"{escape(finding.message)}{evidence}{advice}</td></tr>"
     )
