@@ -6,13 +6,32 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import os
+
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
 from app.storage.migrate import upgrade
 from tests.api.wire import AGENT_TOKENS, BACKENDS, Connect
+
+
+REDIS_URL = os.environ.get("HUASHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis; unreachable: skip, or fail when HUASHU_REQUIRE_REDIS=1 (CI)."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis at {REDIS_URL} is unreachable ({exc}); start it or set HUASHU_TEST_REDIS_URL"
+        if os.environ.get("HUASHU_REQUIRE_REDIS") == "1":
+            pytest.fail(f"HUASHU_REQUIRE_REDIS=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -4,35 +4,17 @@ across workers."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.api.server import Client, Server, ws_client
 from tests.api.wire import ALICE, of_type, only
 
 pytestmark = [pytest.mark.server, pytest.mark.redis, pytest.mark.timeout(120)]
-
-REDIS_URL = os.environ.get("HUASHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    """The local Redis; unreachable: skip, or fail when HUASHU_REQUIRE_REDIS=1 (CI)."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        message = f"Redis at {REDIS_URL} is unreachable ({exc}); start it or set HUASHU_TEST_REDIS_URL"
-        if os.environ.get("HUASHU_REQUIRE_REDIS") == "1":
-            pytest.fail(f"HUASHU_REQUIRE_REDIS=1 but {message}", pytrace=False)
-        pytest.skip(message)
-    return REDIS_URL
-
 
 @pytest.fixture(scope="module")
 def workers(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:

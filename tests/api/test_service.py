@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 import pytest
 
@@ -19,20 +17,9 @@ from app.engine.events import Event
 from app.engine.step import Engine
 from app.storage.migrate import open_store
 from app.storage.store import TranscriptStore
+from tests.api.wire import Recorder
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@dataclass(eq=False)
-class Recorder:
-    """A hub subscriber that keeps what it is sent."""
-
-    id: str = "recorder"
-    audience: Literal["customer", "agent"] = "customer"
-    texts: list[str] = field(default_factory=list)
-
-    def deliver(self, delivery: Delivery) -> None:
-        self.texts.append(delivery.text)
 
 
 MakeService = Callable[[], Awaitable[ConversationService]]

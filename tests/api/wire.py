@@ -9,17 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
+
+from app.api.hub import Delivery
 
 AGENT_TOKENS = "alice:alice-token,bob:bob-token"
 ALICE = {"Authorization": "Bearer alice-token"}
 MAX_FRAMES = 200  # bound on frames collected before a pong: a runaway server fails the test, not hangs it
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@dataclass(eq=False)
+class Recorder:
+    """A hub subscriber (a socket stand-in) that keeps the frames it is sent."""
+
+    id: str = "recorder"
+    audience: Literal["customer", "agent"] = "customer"
+    texts: list[str] = field(default_factory=list)
+
+    def deliver(self, delivery: Delivery) -> None:
+        self.texts.append(delivery.text)
 
 
 class Socket:
