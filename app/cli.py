@@ -66,11 +66,13 @@ def check(
     scripts: ScriptsDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="defects as JSON")] = False,
 ) -> None:
-    """Load every flow and phrasing file; exit non-zero listing every defect (file, line, flow, state, fix)."""
+    """Load every flow, phrasing and QA file; exit non-zero listing every defect (file, line, flow, state, fix)."""
     from app.content.loader import collect_content
+    from app.qa.commands import qa_file_defects
 
     settings = _settings(flows, scripts)
     content, defects = collect_content(settings.flows_dir, settings.scripts_dir)
+    defects += qa_file_defects(settings.scripts_dir, content)
     if as_json:
         print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects]}, ensure_ascii=False, indent=2))
     elif defects:

@@ -33,6 +33,23 @@ def test_check_fails_with_file_and_line_on_broken_content(tmp_path: Path) -> Non
     assert defect["file"].endswith("default.yaml") and isinstance(defect["line"], int)
 
 
+def test_check_covers_the_qa_rules_and_report_texts_of_the_scripts_folder(tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    shutil.copytree(PROJECT_ROOT / "scripts_zh", scripts)
+    labels = scripts / "qa_report.yaml"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("  title:", "  titel:", 1), encoding="utf-8")
+    rules = scripts / "qa_rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n  : [unbalanced\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["check", "--scripts", str(scripts), "--json"])
+
+    assert result.exit_code == 1
+    defects = json.loads(result.stdout)["defects"]
+    assert {Path(d["file"]).name for d in defects} == {"qa_rules.yaml", "qa_report.yaml"}
+    assert all(isinstance(d["line"], int) for d in defects)
+    assert any("titel" in d["message"] for d in defects)
+
+
 def test_analyze_writes_one_line_per_input_in_order_and_reports_bad_lines() -> None:
     lines = "\n".join(
         [

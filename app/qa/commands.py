@@ -25,7 +25,8 @@ from rich.progress import (
 )
 
 from app.config import Settings
-from app.content.errors import ContentErrors
+from app.content.errors import ContentDefect, ContentErrors
+from app.content.model import Content
 from app.qa.assessor import Assessor
 from app.qa.batch import Setup, run_batch
 from app.qa.diff import compare, render_text
@@ -34,7 +35,7 @@ from app.qa.reports.jsonl import write_jsonl
 from app.qa.reports.labels import ReportLabels, load_report_labels, report_labels_file
 from app.qa.reports.page import render_report
 from app.qa.reports.table import write_csv
-from app.qa.rules import rules_file
+from app.qa.rules import load_rules, rules_file
 from app.qa.scoring import summarize
 from app.qa.sources import FORMATS, STDIN, Item, read_files
 
@@ -178,6 +179,21 @@ def _check_usage(
     missing = [str(f) for f in files if str(f) != STDIN and not f.is_file()]
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
+
+
+def qa_file_defects(scripts_dir: Path, content: Content) -> list[ContentDefect]:
+    """What is wrong with a content folder's QA files (`qa_rules.yaml`, `qa_report.yaml`), for `huashu check`:
+    every defect `qa replay` would refuse them for, without replaying anything."""
+    defects: list[ContentDefect] = []
+    try:
+        defects += load_rules(rules_file(scripts_dir)).unknown_phrases(content)
+    except ContentErrors as exc:
+        defects += exc.defects
+    try:
+        load_report_labels(report_labels_file(scripts_dir))
+    except ContentErrors as exc:
+        defects += exc.defects
+    return defects
 
 
 def _build(setup: Setup, err: Console) -> Assessor | None:
