@@ -25,5 +25,5 @@ def pickled_by_fields(cls: type[T]) -> type[T]:
     def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
         return cls, values(self)
 
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign, assignment]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
     return cls

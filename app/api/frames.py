@@ -37,8 +37,9 @@ class Turn:
     """What one call of the service stored, for the frames that tell it.
 
     `duplicate_of` is the seq of the already stored message when the input was a resend
-    (then nothing was stored), and `replies` the number of bot lines its turn stored then. `ack`: the sender gets an `ack` with `ack_id` for its message.
-    `started_token` is set on the turn that started a conversation (its `started` frame).
+    (then nothing was stored), and `replies` the number of bot lines its turn stored then.
+    `ack`: the sender gets an `ack` with `ack_id` for its message. `started_token` is set on the
+    turn that started a conversation (its `started` frame).
     """
 
     conversation_id: str

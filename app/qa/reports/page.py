@@ -174,7 +174,8 @@ def _transcript(words: ReportLabels, item: Assessment) -> str:
         findings = by_turn.get(turn.index, [])
         rows.append(
             f'<tr class="turn {escape(turn.role)}{" flagged" if findings else ""}"><td class="num">{turn.index}</td>'
-            f"<td>{escape(words.name('roles', turn.role))}</td><td class='text'>{_marked(turn.masked_text, findings)}</td>"
+            f"<td>{escape(words.name('roles', turn.role))}</td>"
+            f"<td class='text'>{_marked(turn.masked_text, findings)}</td>"
             f"<td class='tags'>{_tags(words, turn)}</td></tr>"
         )
         rows.extend(_finding_row(words, f) for f in findings)
@@ -188,8 +189,11 @@ def _tags(words: ReportLabels, turn: TurnTag) -> str:
         what = escape(words.text("tags.stage", stages=" + ".join(words.name("stages", s) for s in stages)))
     else:
         confidence = "" if turn.confidence is None else f" {turn.confidence:.2f}"
-        emotion = f" · {escape(words.name('emotions', turn.emotion))}" if turn.emotion and turn.emotion != "neutral" else ""
-        what = f"{escape(words.text('tags.intent', intent=words.name('intents', turn.intent or '')))}{confidence}{emotion}"
+        emotion = ""
+        if turn.emotion and turn.emotion != "neutral":
+            emotion = f" · {escape(words.name('emotions', turn.emotion))}"
+        intent = words.text("tags.intent", intent=words.name("intents", turn.intent or ""))
+        what = f"{escape(intent)}{confidence}{emotion}"
     return f"{what}<br>{escape(turn.state_before)} → {escape(turn.state)}"
 
 
