@@ -18,7 +18,9 @@ Each round measures, for each server:
 
 A Huashu turn is: send `message`, receive its `ack` and the bot's `reply` frames (the ack says how
 many `replies` follow, as a widget would use it). Reported figures are medians over the rounds.
-The load generator runs on the same machine and competes for its CPUs.
+The load generator runs on the same machine and competes for its CPUs; the CPU time the server's
+processes (from /proc, workers included; not PostgreSQL or Redis) and the load generator spend per
+turn in the saturated phase is reported too: a cost that does not depend on who else is running.
 """
 
 from __future__ import annotations
@@ -162,16 +164,51 @@ def echo_server(workdir: Path, max_size: int, *, workers: int = 1) -> Process:
 # ---------------------------------------------------------------- the load
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` and every process below it (uvicorn's
+    workers), from /proc; 0.0 where there is no /proc. PostgreSQL and Redis are not included."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended while we looked
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, (ppid, _) in stats.items() if ppid == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(stats[member][1] for member in tree if member in stats)
+
+
 @dataclass
 class Measured:
     latencies_ms: list[float] = field(default_factory=list)
     turns: int = 0
     seconds: float = 0.0
     errors: int = 0
+    server_cpu: float = 0.0  # seconds of CPU the server's processes used during the phase
+    client_cpu: float = 0.0  # seconds of CPU this load generator used during the phase
 
     @property
     def rate(self) -> float:
         return self.turns / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_us_per_turn(self) -> float:
+        return 1e6 * self.server_cpu / self.turns if self.turns else float("nan")
+
+    @property
+    def client_us_per_turn(self) -> float:
+        return 1e6 * self.client_cpu / self.turns if self.turns else float("nan")
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -308,11 +345,14 @@ async def paced(clients: list[Any], turns: int, think: float) -> Measured:
 
 
 async def measure(
-    factory: Callable[[str], Awaitable[Any]], url: str, args: argparse.Namespace
+    factory: Callable[[str], Awaitable[Any]], url: str, server_pid: int, args: argparse.Namespace
 ) -> tuple[Measured, Measured]:
     clients = await open_all(factory, url, args.conversations)
     try:
+        server_before, client_before = cpu_seconds(server_pid), time.process_time()
         full = await saturated(clients, args.turns)
+        full.server_cpu = cpu_seconds(server_pid) - server_before
+        full.client_cpu = time.process_time() - client_before
         calm = await paced(clients, args.paced_turns, args.think)
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
@@ -373,17 +413,19 @@ def main() -> int:
             huashu_server(workdir, workers=args.workers, database_url=args.database_url, redis_url=args.redis_url) as huashu,
         ):
             for round_number in range(1, args.rounds + 1):
-                for name, factory, url in (
-                    ("echo", Echo.open, f"ws://127.0.0.1:{echo.port}/ws/echo"),
-                    ("huashu", Conversation.open, f"ws://127.0.0.1:{huashu.port}/ws/chat"),
+                for name, factory, url, server in (
+                    ("echo", Echo.open, f"ws://127.0.0.1:{echo.port}/ws/echo", echo),
+                    ("huashu", Conversation.open, f"ws://127.0.0.1:{huashu.port}/ws/chat", huashu),
                 ):
-                    full, calm = asyncio.run(measure(factory, url, args))
+                    assert server.popen is not None
+                    full, calm = asyncio.run(measure(factory, url, server.popen.pid, args))
                     results[name].append((full, calm))
                     print(
                         f"round {round_number} {name:6}: saturated {full.rate:8.0f}/s "
                         f"p50 {full.percentile(50):7.1f} ms p99 {full.percentile(99):7.1f} ms | "
                         f"paced {calm.rate:6.0f}/s p50 {calm.percentile(50):6.1f} ms "
-                        f"p99 {calm.percentile(99):6.1f} ms | errors {full.errors + calm.errors}",
+                        f"p99 {calm.percentile(99):6.1f} ms | server CPU {full.server_us_per_turn:5.0f} µs/turn, "
+                        f"client {full.client_us_per_turn:4.0f} | errors {full.errors + calm.errors}",
                         flush=True,
                     )
 
@@ -397,6 +439,8 @@ def main() -> int:
             "paced_p50": median([c.percentile(50) for _, c in rounds]),
             "paced_p99": median([c.percentile(99) for _, c in rounds]),
             "errors": sum(f.errors + c.errors for f, c in rounds),
+            "server_us": median([f.server_us_per_turn for f, _ in rounds]),
+            "client_us": median([f.client_us_per_turn for f, _ in rounds]),
         }
 
     echo_s, huashu_s = summary("echo"), summary("huashu")
@@ -430,6 +474,13 @@ def main() -> int:
     print(
         f"| paced p50 / p99 | {echo_s['paced_p50']:.1f} / {echo_s['paced_p99']:.1f} ms | "
         f"{huashu_s['paced_p50']:.1f} / {huashu_s['paced_p99']:.1f} ms | |"
+    )
+    print(
+        f"| server CPU per message / turn, saturated | {echo_s['server_us']:.0f} µs | {huashu_s['server_us']:.0f} µs | "
+        f"{echo_s['server_us'] / huashu_s['server_us']:.0%} |"
+    )
+    print(
+        f"| load generator CPU per message / turn | {echo_s['client_us']:.0f} µs | {huashu_s['client_us']:.0f} µs | |"
     )
     print(f"| errors | {echo_s['errors']:.0f} | {huashu_s['errors']:.0f} | |")
     return 0
