@@ -41,7 +41,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "rate_limited": "too many frames on this connection; wait, then resend with the same `id`",
     "unknown_state": "`goto` names a state the conversation's flow does not have",
     "engine_error": "the script could not handle the message; it is stored and acked, the bot stays silent",
-    "unavailable": "the database failed; the message was NOT stored: resend it with the same `id`",
+    "unavailable": "the database failed (or other workers kept writing to this conversation first); the message "
+    "was NOT stored: resend it with the same `id`",
     "too_large": "the frame is larger than the limit; the connection closes with 1009",
     "internal_error": "an unexpected server error; the frame was not processed",
 }

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import pytest
 
 from app.api.hub import Delivery, Hub
-from app.api.service import ConversationService
+from app.api.errors import error_code
+from app.api.service import MAX_TURN_ATTEMPTS, ConversationService
 from app.config import Settings
 from app.driver import build_runner
 from app.engine.events import Event
 from app.engine.step import Engine
+from app.errors import SeqConflict
 from app.storage.migrate import open_store
 from app.storage.store import TranscriptStore
 from tests.api.wire import Recorder
@@ -145,3 +147,26 @@ async def test_frames_only_agents_get_are_left_out_while_no_agent_listens(make_s
 
     assert {"customer_message", "reply", "status"} <= {json.loads(t)["type"] for t in agent.texts}
     assert {"ack", "reply"} <= {json.loads(t)["type"] for t in customer.texts[seen:]}
+
+
+async def test_a_turn_that_keeps_losing_the_race_gives_up_without_storing(make_service: MakeService) -> None:
+    """Fault injection: every append is refused as if another worker always wrote first."""
+    worker = await make_service()
+    live = await worker.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+    stored_before = await worker.store.messages(live.id)
+    attempts: list[int] = []
+
+    async def always_behind(
+        conversation_id: str, messages: object, snapshot: object = None, *, expected_last_seq: int = 0
+    ) -> None:
+        attempts.append(expected_last_seq)
+        raise SeqConflict(conversation_id, expected_last_seq, expected_last_seq + 1)
+
+    worker.store.append = always_behind  # type: ignore[method-assign, assignment]
+    with pytest.raises(SeqConflict) as refused:
+        await worker.customer_message(live.id, "c-1", "你好", origin="recorder")
+
+    assert len(attempts) == MAX_TURN_ATTEMPTS
+    assert error_code(refused.value) == "unavailable"  # the sender is told to resend; no ack was sent
+    del worker.store.append
+    assert await worker.store.messages(live.id) == stored_before
