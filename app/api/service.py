@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from typing import Any, Final, TypeVar
 
 from app.actions.runner import ActionRunner
@@ -116,13 +117,19 @@ class ConversationService:
     def _entry(self, conversation_id: str) -> Live:
         live = self._cache.get(conversation_id)
         if live is None:
-            live = self._cache[conversation_id] = Live(conversation_id)
-            if len(self._cache) > self.cache_size:
-                for key in list(self._cache)[: len(self._cache) - self.cache_size]:
-                    if not self._cache[key].lock.locked():
-                        del self._cache[key]
-        else:
-            self._cache.move_to_end(conversation_id)
+            return self._remember(Live(conversation_id))
+        self._cache.move_to_end(conversation_id)
+        return live
+
+    def _remember(self, live: Live) -> Live:
+        """Cache `live` as the most recently used entry, dropping the least recently used unlocked
+        ones beyond `cache_size` (a dropped conversation is rebuilt from the store when needed)."""
+        self._cache[live.id] = live
+        excess = len(self._cache) - self.cache_size
+        if excess > 0:
+            for key in list(islice(self._cache, excess)):
+                if not self._cache[key].lock.locked():
+                    del self._cache[key]
         return live
 
     @asynccontextmanager
@@ -290,7 +297,7 @@ class ConversationService:
                 created_at=self.clock(),
             )
         )
-        self._cache[live.id] = live
+        self._remember(live)
         async with live.lock:
             self.hub.subscribe(live.id, subscriber)
             try:

@@ -170,3 +170,24 @@ async def test_a_turn_that_keeps_losing_the_race_gives_up_without_storing(make_s
     assert error_code(refused.value) == "unavailable"  # the sender is told to resend; no ack was sent
     del worker.store.append
     assert await worker.store.messages(live.id) == stored_before
+
+
+async def test_the_cache_of_live_conversations_stays_within_its_size(database_url: str, engine: Engine) -> None:
+    """New conversations count too (they were once added without evicting: a worker's memory grew with
+    every conversation it started); an evicted conversation is rebuilt from the store when it speaks."""
+    store = await open_store(database_url)
+    try:
+        runner = build_runner(Settings(database_url=database_url), store)
+        worker = ConversationService(store=store, engine=engine, runner=runner, hub=Hub(), cache_size=3)
+        started = [
+            await worker.start(flow=None, mode="bot", channel="online", customer=None, subscriber=Recorder())
+            for _ in range(10)
+        ]
+        assert len(worker._cache) == 3 and list(worker._cache) == [live.id for live in started[-3:]]
+
+        answered = await worker.customer_message(started[0].id, "c-1", "请问七天无理由退货怎么办理?", origin="recorder")
+
+        assert [m.role for m in answered.stored][:2] == ["customer", "bot"]
+        assert len(worker._cache) == 3 and started[0].id in worker._cache
+    finally:
+        await store.close()
