@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONVERSATION_CACHE = 10_000  # live conversations a worker keeps in memory
 
 
 class Settings(BaseSettings):
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=2000, ge=1)
     rate_limit_per_minute: int = Field(default=120, ge=1, description="customer messages per connection")
     ticket_ttl_seconds: int = Field(default=60, ge=1)
+    conversation_cache: int = Field(
+        default=DEFAULT_CONVERSATION_CACHE,
+        ge=1,
+        description="live conversations a worker keeps in memory (~2.4 KB each); the least recently used "
+        "beyond that are rebuilt from the store when they speak again",
+    )
     action_timeout_seconds: float = Field(default=3.0, gt=0)
     action_retries: int = Field(default=2, ge=0)
     actions: str = Field(

@@ -52,7 +52,9 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
         hub, nonces = Hub(), MemoryNonces()
     await hub.start()
     stack.push_async_callback(hub.close)
-    conversations = ConversationService(store=store, engine=engine, runner=runner, hub=hub)
+    conversations = ConversationService(
+        store=store, engine=engine, runner=runner, hub=hub, cache_size=settings.conversation_cache
+    )
     auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces)
     return Services(
         settings=settings, store=store, engine=engine, hub=hub, conversations=conversations, auth=auth

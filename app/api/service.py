@@ -36,6 +36,7 @@ from app.api.errors import ApiError, Unauthorized
 from app.api.frames import Turn, turn_deliveries, wire_mode
 from app.api.hub import Hub, Subscriber
 from app.api.rows import Ack, Head, acks, split_rows
+from app.config import DEFAULT_CONVERSATION_CACHE
 from app.driver import step_with_actions
 from app.engine.conversation import Conversation
 from app.engine.events import (
@@ -53,7 +54,6 @@ from app.errors import EngineError, SeqConflict
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
 
-CACHE_SIZE: Final = 10_000
 # A turn refused because another worker appended first is stepped again on a refreshed copy; a
 # conversation this contended is unusual (one customer, one agent), so a few attempts suffice.
 MAX_TURN_ATTEMPTS: Final = 5
@@ -91,7 +91,7 @@ class ConversationService:
         runner: ActionRunner,
         hub: Hub,
         clock: Callable[[], datetime] = utc_now,
-        cache_size: int = CACHE_SIZE,
+        cache_size: int = DEFAULT_CONVERSATION_CACHE,
     ) -> None:
         self.store = store
         self.engine = engine

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.api.hub import Delivery, Hub
 from app.api.errors import error_code
@@ -191,3 +192,8 @@ async def test_the_cache_of_live_conversations_stays_within_its_size(database_ur
         assert len(worker._cache) == 3 and started[0].id in worker._cache
     finally:
         await store.close()
+
+
+def test_the_cache_size_comes_from_the_settings(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(conversation_cache=25)
+    assert client.app.state.huashu.conversations.cache_size == 25  # type: ignore[attr-defined]
