@@ -150,14 +150,15 @@ class ConversationService:
         refuses its append because another worker appended first. A rerun starts over: a resend
         that other worker already stored is acked, not stored twice, and a script action the turn
         requested runs again (handlers are look-ups: running one twice is harmless)."""
-        for _ in range(MAX_TURN_ATTEMPTS - 1):
+        for attempt in range(1, MAX_TURN_ATTEMPTS + 1):
             async with self._locked(conversation_id) as live:
                 try:
                     return await turn(live)
                 except SeqConflict:
-                    live.stale = True
-        async with self._locked(conversation_id) as live:
-            return await turn(live)
+                    live.stale = True  # refresh before the next attempt, or the next turn after giving up
+                    if attempt == MAX_TURN_ATTEMPTS:
+                        raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _refresh(self, live: Live) -> None:
         stored = await self.store.get_conversation(live.id)  # ConversationNotFound propagates

@@ -168,6 +168,7 @@ async def test_a_turn_that_keeps_losing_the_race_gives_up_without_storing(make_s
         await worker.customer_message(live.id, "c-1", "你好", origin="recorder")
 
     assert len(attempts) == MAX_TURN_ATTEMPTS
+    assert worker._cache[live.id].stale  # the next turn starts from the store, not the outdated copy
     assert error_code(refused.value) == "unavailable"  # the sender is told to resend; no ack was sent
     del worker.store.append
     assert await worker.store.messages(live.id) == stored_before
