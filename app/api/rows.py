@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from app.engine.conversation import Conversation
-from app.engine.events import ActionCompleted, ActionFailed, BotSaid, Event, MessageUnderstood
+from app.engine.events import ActionCompleted, ActionFailed, BotSaid, Event, MessageUnderstood, StateEntered
 from app.storage.models import NewMessage, StoredMessage
 
 RowRole = Literal["customer", "agent", "bot", "system"]
@@ -42,12 +42,13 @@ def split_rows(before: Conversation, events: Sequence[Event], head: Head, at: da
         if not segments or isinstance(event, BotSaid | ActionCompleted | ActionFailed):
             segments.append([])
         segments[-1].append(event)
-    conversation = before.copy()
+    state = before.state  # only StateEntered moves it: no need to fold a copy of the conversation
     rows = []
     for index, segment in enumerate(segments):
-        state_before = conversation.state
+        state_before = state
         for event in segment:
-            conversation.apply(event)
+            if isinstance(event, StateEntered):
+                state = event.state
         first = segment[0]
         role: RowRole = head.role
         text, phrase_id = head.text, head.phrase_id
@@ -62,7 +63,7 @@ def split_rows(before: Conversation, events: Sequence[Event], head: Head, at: da
                 role=role,
                 text=text,
                 state_before=state_before,
-                state_after=conversation.state,
+                state_after=state,
                 intent=next((e.intent for e in segment if isinstance(e, MessageUnderstood)), None),
                 phrase_id=phrase_id,
                 suggestions=[],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.content.model import Content, Phrase
 
@@ -43,16 +43,25 @@ class Suggestion:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
-    """A candidate's score before its text is rendered (rendering only the ones shown keeps turns fast)."""
+class _Scored(NamedTuple):
+    """A candidate's score before its text and reasons are rendered (only the ones shown are: cheaper turns)."""
 
     raw: float
     order: int
     phrase: Phrase
     missing: tuple[str, ...]
-    reasons: tuple[str, ...]
+    hits: tuple[str, ...]  # the phrasing's keywords found in the customer's words
     matched: bool
+
+    def reasons(self, stage: str, topic: str | None) -> str:
+        parts = [f"stage {stage}"]
+        if self.phrase.scenarios:
+            parts.append(f"scenario {topic}")
+        if self.hits:
+            parts.append("keywords " + "、".join(self.hits[:3]))
+        if self.missing:
+            parts.append("missing " + ", ".join(self.missing))
+        return "; ".join(parts)
 
 
 class Suggester:
@@ -96,9 +105,10 @@ class Suggester:
         restricts to (and prefers in that order) the given phrase ids; `turn` rotates variants
         deterministically so a long conversation does not repeat itself word for word.
         """
-        scored = self._score(stage, channel, topic, slots, words, only)
+        # Stable: equal scores keep the candidates' order (file order, or the order of `only`).
+        scored = sorted(self._scored(stage, channel, topic, slots, words, only), key=lambda s: -s.raw)
         shown = scored[:limit] if limit else scored
-        return [self._render(s, slots, turn) for s in shown]
+        return [self._render(s, slots, turn, stage, topic) for s in shown]
 
     def best(
         self,
@@ -113,13 +123,15 @@ class Suggester:
         require_match: bool = False,
     ) -> Suggestion | None:
         """The best phrasing with every slot filled (and, if required, fitting the words): the bot's line."""
-        for candidate in self._score(stage, channel, topic, slots, words, only):
+        winner: _Scored | None = None  # rank()'s first eligible candidate, without sorting them all
+        for candidate in self._scored(stage, channel, topic, slots, words, only):
             if candidate.missing or (require_match and not candidate.matched):
                 continue
-            return self._render(candidate, slots, turn)
-        return None
+            if winner is None or candidate.raw > winner.raw:
+                winner = candidate
+        return None if winner is None else self._render(winner, slots, turn, stage, topic)
 
-    def _score(
+    def _scored(
         self,
         stage: str,
         channel: str,
@@ -127,24 +139,19 @@ class Suggester:
         slots: Mapping[str, str],
         words: str,
         only: Sequence[str],
-    ) -> list[_Scored]:
+    ) -> Iterator[_Scored]:
+        """Every candidate that fits the channel and topic, scored, in candidate order."""
         candidates = (
             [self._phrases[i] for i in only if i in self._phrases] if only else self._candidates(stage, channel, topic)
         )
         facts = self._facts
-        scored: list[_Scored] = []
         for order, phrase in enumerate(candidates):
             if channel not in phrase.channels or (phrase.scenarios and topic not in phrase.scenarios):
                 continue
-            raw = 1.0
-            reasons = [f"stage {stage}"]
-            if phrase.scenarios:
-                raw += _SCENARIO_BONUS
-                reasons.append(f"scenario {topic}")
-            hits = [k for k in phrase.keywords if k in words] if words else []
+            raw = 1.0 + _SCENARIO_BONUS if phrase.scenarios else 1.0
+            hits = tuple(k for k in phrase.keywords if k in words) if words else ()
             if hits:
                 raw += _KEYWORD_BONUS * min(len(hits), 3)
-                reasons.append("keywords " + "、".join(hits[:3]))
             personal = 0
             missing: list[str] = []
             for name in phrase.placeholders:
@@ -158,12 +165,11 @@ class Suggester:
             if missing:
                 missing.sort()
                 raw -= _MISSING_PENALTY * len(missing)
-                reasons.append("missing " + ", ".join(missing))
-            scored.append(_Scored(raw, order, phrase, tuple(missing), tuple(reasons), bool(hits or personal)))
-        scored.sort(key=lambda s: (-s.raw, s.order))
-        return scored
+            yield _Scored(raw, order, phrase, tuple(missing), hits, bool(hits or personal))
 
-    def _render(self, scored: _Scored, slots: Mapping[str, str], turn: int) -> Suggestion:
+    def _render(
+        self, scored: _Scored, slots: Mapping[str, str], turn: int, stage: str, topic: str | None
+    ) -> Suggestion:
         phrase = scored.phrase
         text, _ = phrase.templates[turn % len(phrase.templates)].render(_Values(slots, self._facts))
         return Suggestion(
@@ -172,7 +178,7 @@ class Suggester:
             stage=phrase.stage,
             score=round(1.0 / (1.0 + math.exp(-(scored.raw - 1.0) / 2.0)), 4),
             missing_slots=scored.missing,
-            reason="; ".join(scored.reasons),
+            reason=scored.reasons(stage, topic),
             matched=scored.matched,
         )
 
