@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.nlu.analyzer import Analyzer
+from app.nlu.analyzer import Analyzer  # noqa: E402 - after the sys.path line above
 
 TODAY = date(2026, 11, 22)
 JDDC = ROOT.parent / "shared" / "data" / "jddc" / "chat_sample.tsv"
@@ -84,7 +84,7 @@ def every_call(rounds: list[list[float]]) -> list[float]:
 
 
 def best_of_rounds(rounds: list[list[float]]) -> list[float]:
-    return [min(per_message) for per_message in zip(*rounds)]
+    return [min(per_message) for per_message in zip(*rounds, strict=True)]
 
 
 def summary(label: str, timings: list[float]) -> str:

@@ -17,6 +17,7 @@ of the client's connection pool (redis-py refuses a 101st concurrent command by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -128,10 +129,8 @@ class RedisHub(Hub):
         for task in (self._publisher, self._listener):
             if task is not None:
                 task.cancel()
-                try:
+                with contextlib.suppress(asyncio.CancelledError):
                     await task
-                except asyncio.CancelledError:
-                    pass
 
     def watched(self, conversation_id: str) -> bool:
         return True  # an agent may be connected to another worker

@@ -21,6 +21,7 @@ also marks the cached copy stale through the hub's bus, so most turns never meet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -167,12 +168,10 @@ class ConversationService:
         if not messages:
             # Crashed between creating the conversation and storing its start: start it again.
             live.conversation, live.last_seq = Conversation(), 0
-            try:
+            with contextlib.suppress(SeqConflict):  # another worker restarted it first: read what it stored
                 await self._store_start(
                     live, stored.flow, stored.channel, stored.mode, dict(stored.slots), None, None
                 )
-            except SeqConflict:
-                pass  # another worker restarted it first: read what it stored
             messages = await self.store.messages(live.id)
         live.conversation = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
         live.last_seq = messages[-1].seq

@@ -111,7 +111,7 @@ class NaiveBayes:
         rows = {
             feature: int.from_bytes(_LANES.pack(*(
                 LANE_OFFSET + round(WEIGHT_SCALE * (math.log(counts[intent][feature] + alpha) - denominator))
-                for intent, denominator in zip(INTENTS, denominators)
+                for intent, denominator in zip(INTENTS, denominators, strict=True)
             )), "little")
             for feature in vocabulary
         }
@@ -131,7 +131,7 @@ class NaiveBayes:
         shift = len(known) * LANE_OFFSET
         factor = scale / WEIGHT_SCALE
         lanes = _LANES.unpack(sum(known).to_bytes(_LANES.size, "little"))
-        return ([prior * scale + (lane - shift) * factor for prior, lane in zip(self.priors, lanes)],
+        return ([prior * scale + (lane - shift) * factor for prior, lane in zip(self.priors, lanes, strict=True)],
                 len(known), len(features))
 
 

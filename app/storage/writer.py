@@ -37,11 +37,11 @@ from app.storage.store import StoreStats
 MAX_BATCH = 256  # bounds one transaction's size and the latency the last write in it waits for
 
 T = TypeVar("T")
-I = TypeVar("I")  # the item type of a group
+ItemT = TypeVar("ItemT")  # the item type of a group
 Translate = Callable[[BaseException, str], BaseException]
 # Runs several writes of one kind in one go; returns one outcome per item, in order: the item's
 # result, or the exception it fails with (in which case nothing was written for it).
-Group = Callable[[Connection, list[I]], list[T | Exception]]
+Group = Callable[[Connection, list[ItemT]], list[T | Exception]]
 log = logging.getLogger(__name__)
 
 
@@ -55,7 +55,7 @@ class _Job:
     item: Any = None
 
 
-def _alone(group: Group[I, T], item: I) -> Callable[[Connection], T]:
+def _alone(group: Group[ItemT, T], item: ItemT) -> Callable[[Connection], T]:
     """The write of one grouped item on its own (in its own savepoint, like any write)."""
 
     def run(conn: Connection) -> T:
@@ -96,7 +96,7 @@ class GroupCommitWriter:
         """
         return await self._enqueue(what, fn, None, None)
 
-    async def submit_grouped(self, what: str, group: Group[I, T], item: I) -> T:
+    async def submit_grouped(self, what: str, group: Group[ItemT, T], item: ItemT) -> T:
         """Like `submit`, but runs together with the queued writes next to it that share `group`.
 
         `group` must be the same callable (equal bound methods count) for writes to be grouped;

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import os
 
 import pytest
 import redis
@@ -16,7 +15,6 @@ from app.config import Settings
 from app.main import create_app
 from app.storage.migrate import upgrade
 from tests.api.wire import AGENT_TOKENS, BACKENDS, Connect
-
 
 REDIS_URL = os.environ.get("HUASHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.hub import Delivery, Hub
 from app.api.errors import error_code
+from app.api.hub import Delivery, Hub
 from app.api.service import MAX_TURN_ATTEMPTS, ConversationService
 from app.config import Settings
 from app.driver import build_runner
