@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from bot_turns import MESSAGES  # bench/ is on sys.path: this script's folder, or uvicorn's app_dir
 from fastapi import (  # module level: the endpoint's annotations resolve here
     FastAPI,
     WebSocket,
@@ -48,13 +49,6 @@ from fastapi import (  # module level: the endpoint's annotations resolve here
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-MESSAGES = (
-    "请问七天无理由退货怎么办理?",
-    "好的",
-    "我的快递到哪了,订单号202611180001",
-    "发票怎么开?",
-    "没有了,谢谢",
-)
 CONNECT_CONCURRENCY = 50
 TURN_TIMEOUT_S = 30.0
 

@@ -42,3 +42,24 @@ def test_scores_are_between_zero_and_one_and_sorted(engine: Engine) -> None:
     ranked = engine.suggester.rank("apology", channel="phone", topic="complaint", slots={}, limit=0)
     scores = [s.score for s in ranked]
     assert scores == sorted(scores, reverse=True) and all(0 < s < 1 for s in scores)
+
+
+def test_the_bots_line_is_the_first_ranked_phrasing_it_may_say(engine: Engine) -> None:
+    """`best` (one pass) agrees with `rank` (sorted): the first phrasing with no missing slot that fits."""
+    stages = sorted({phrase.stage for phrase in engine.content.phrases.values()})
+    topics = [None, *sorted({t for phrase in engine.content.phrases.values() for t in phrase.scenarios})]
+    slot_sets = [{}, {"order_id": "202611180001", "shipping_status": "运输中", "carrier": "顺丰速运", "eta": "2026-11-24"}]
+    compared = 0
+    for stage in stages:
+        for topic in topics:
+            for slots in slot_sets:
+                for words in ("", "快递到哪了,发票怎么开,退货运费谁出"):
+                    for require_match in (False, True):
+                        ranked = engine.suggester.rank(stage, channel="online", topic=topic, slots=slots, words=words, limit=0)
+                        eligible = [s for s in ranked if not s.missing_slots and (s.matched or not require_match)]
+                        best = engine.suggester.best(
+                            stage, channel="online", topic=topic, slots=slots, words=words, require_match=require_match
+                        )
+                        assert best == (eligible[0] if eligible else None), (stage, topic, words, require_match)
+                        compared += best is not None
+    assert compared > 50  # the comparison covered real choices, not only "nothing fits"
