@@ -47,7 +47,6 @@ class _Scored(NamedTuple):
     """A candidate's score before its text and reasons are rendered (only the ones shown are: cheaper turns)."""
 
     raw: float
-    order: int
     phrase: Phrase
     missing: tuple[str, ...]
     hits: tuple[str, ...]  # the phrasing's keywords found in the customer's words
@@ -165,7 +164,7 @@ class Suggester:
             if missing:
                 missing.sort()
                 raw -= _MISSING_PENALTY * len(missing)
-            yield _Scored(raw, order, phrase, tuple(missing), hits, bool(hits or personal))
+            yield _Scored(raw, phrase, tuple(missing), hits, bool(hits or personal))
 
     def _render(
         self, scored: _Scored, slots: Mapping[str, str], turn: int, stage: str, topic: str | None
