@@ -105,11 +105,13 @@ async def service_round(settings: Settings, conversations: int, turns: int) -> M
                 text = MESSAGES[turn % len(MESSAGES)]
                 await service.customer_message(live.id, f"m{turn}", text, origin=sink.id)
 
-        threads = thread_cpu()
+        threads, frames = thread_cpu(), sum(sink.frames for sink in sinks)
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(talk(n) for n in range(conversations)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         done = conversations * turns
+        if sum(sink.frames for sink in sinks) - frames < 2 * done:
+            raise RuntimeError("a turn was not told: every turn must deliver its ack and at least one reply")
         by_thread = {name: 1e6 * (used - threads.get(name, 0.0)) / done for name, used in thread_cpu().items()}
         return Measured(1e6 * cpu / done, 1e6 * wall / done, by_thread)
 
@@ -133,7 +135,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", help="default: a temporary SQLite file per round")
+    parser.add_argument(
+        "--database-url", help="default: a temporary SQLite file per round (PostgreSQL: run `huashu db upgrade` first)"
+    )
     args = parser.parse_args()
 
     rounds: list[Measured] = []
