@@ -37,6 +37,7 @@ from typing import Literal
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot_turns import MESSAGES  # noqa: E402 - the same messages as ws_bench.py
+from proc_stat import read_stat  # noqa: E402
 
 from app.api.hub import Delivery  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -76,15 +77,10 @@ def thread_cpu() -> dict[str, float]:
     if not tasks.is_dir():
         return {}
     names = {thread.native_id: thread.name for thread in threading.enumerate()}
-    tick = os.sysconf("SC_CLK_TCK")
     used: dict[str, float] = defaultdict(float)
     for task in tasks.iterdir():
-        try:
-            fields = (task / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # ended while we looked
-        group = THREAD_GROUPS.get(names.get(int(task.name), ""), "reads")
-        used[group] += (int(fields[11]) + int(fields[12])) / tick
+        if (stat := read_stat(task / "stat")) is not None:
+            used[THREAD_GROUPS.get(names.get(int(task.name), ""), "reads")] += stat[1]
     return used
 
 

@@ -47,6 +47,7 @@ from fastapi import (  # module level: the endpoint's annotations resolve here
     WebSocket,
     WebSocketDisconnect,
 )
+from proc_stat import read_stat
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_CONCURRENCY = 50
@@ -165,15 +166,9 @@ def cpu_seconds(pid: int) -> float:
     if not proc.is_dir():
         return 0.0
     stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
-    tick = os.sysconf("SC_CLK_TCK")
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # ended while we looked
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        if entry.name.isdigit() and (stat := read_stat(entry / "stat")) is not None:
+            stats[int(entry.name)] = stat
     tree, frontier = {pid}, [pid]
     while frontier:
         parent = frontier.pop()
