@@ -110,8 +110,6 @@ class _Row:
 
     message: NewMessage
     values: dict[str, Any]  # INSERT_MESSAGE's values but `seq` and `stored_at`, which the writer sets
-    suggestions: list[dict[str, Any]]  # decoded copies, for the StoredMessage handed back
-    events: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ def _row(conversation_id: str, message: NewMessage) -> _Row:
         "events": JsonText(events),
         "created_at": as_utc(message.created_at, "created_at"),
     }
-    return _Row(message, values, json.loads(suggestions), json.loads(events))
+    return _Row(message, values)
 
 
 def _snapshot_values(snapshot: ConversationSnapshot) -> dict[str, Any]:
@@ -352,9 +350,10 @@ class SqlTranscriptStore:
                     state_after=message.state_after,
                     intent=message.intent,
                     phrase_id=message.phrase_id,
-                    suggestions=row.suggestions,
+                    # As given, not decoded back from the text just encoded: see `TranscriptStore.append`.
+                    suggestions=message.suggestions,
                     client_message_id=client_id,
-                    events=row.events,
+                    events=message.events,
                     created_at=row.values["created_at"],
                     stored_at=now,
                 )

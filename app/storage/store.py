@@ -16,6 +16,11 @@ Durability and idempotency contract of `append` (the whole service relies on it)
   `SeqConflict` is raised with the actual last seq. Several service workers may drive one
   conversation; this is how a turn stepped on an out-of-date copy is refused instead of stored.
 
+The JSON columns (`suggestions`, `events`, slots…) must hold JSON-native values: lists rather
+than tuples, string keys (what `Event.to_dict` produces). A value JSON cannot encode is refused
+with `StorageError`; the messages `append` returns carry the values they were given, which a
+later read returns equal. (Decoding them back from the text just encoded cost ~10% of a turn.)
+
 `tests/storage/test_store_contract.py` is the executable form of this contract.
 """
 

@@ -2,15 +2,19 @@
 
 A durable commit costs an fsync (SQLite `synchronous=FULL`) or a WAL flush (PostgreSQL),
 which dominates the cost of a chat turn. Coroutines hand their write to `submit`; the writer
-thread takes everything waiting (up to `MAX_BATCH`), runs each write inside its own SAVEPOINT
-of one transaction, commits once, and only then resolves the callers' futures on their loops.
+thread takes everything waiting (up to `MAX_BATCH`), runs it in one transaction, commits once,
+and only then resolves the callers' futures on their loops.
 
 Writes of one kind can also share statements (`submit_grouped`): consecutive queued writes with
-the same `Group` function run as one call, `group(conn, items)`, inside one savepoint, so a batch
-of 200 appends costs a handful of statements instead of a thousand. The group reports each
-item's own failure (e.g. an unknown conversation) without writing anything for it; if the group
-call raises instead (a constraint, a trigger, a lost race), its savepoint is rolled back and every
-item runs again alone, `group(conn, [item])` in its own savepoint, so a bad write still fails alone.
+the same `Group` function run as one call, `group(conn, items)`, so a batch of 200 appends costs
+a handful of statements instead of a thousand. The group reports each item's own failure (e.g. an
+unknown conversation, a conditional append that lost) without writing anything for it.
+
+A batch is first written without savepoints, since almost every batch succeeds whole (at low load
+a batch is one append, and SAVEPOINT/RELEASE were a fifth of its statements). If any write raises
+instead (a constraint, a trigger, a lost race), that transaction is rolled back and the batch is
+written again with a savepoint around each run; a group that raises there is rolled back to its
+savepoint and every item runs again alone, `group(conn, [item])` in its own savepoint.
 
 * A write that raises rolls back to its savepoint and fails alone, with its own exception.
 * If the commit itself fails, every write of the batch fails with `StorageError`.
@@ -68,7 +72,12 @@ def _alone(group: Group[ItemT, T], item: ItemT) -> Callable[[Connection], T]:
 
 
 _Answer = tuple[asyncio.Future[Any], Any, BaseException | None]  # a caller's future and its outcome
+_Outcome = tuple[_Job, Any, BaseException | None]  # a write, and its result or its own failure
 _STOP = object()  # queued by stop(); everything queued before it is still written
+
+
+class _Raised(Exception):
+    """A write raised in a batch written without savepoints: roll back and write it with them."""
 
 
 class GroupCommitWriter:
@@ -147,19 +156,17 @@ class GroupCommitWriter:
                 self._write(batch)
 
     def _write(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        outcomes: list[_Outcome] = []
         try:
-            with self._engine.connect() as conn, conn.begin():
-                for run in _runs(batch):
-                    if len(run) > 1 and self._write_together(conn, run, outcomes):
-                        continue
-                    for job in run:
-                        try:
-                            with conn.begin_nested():
-                                outcomes.append((job, job.fn(conn), None))
-                        except Exception as exc:  # noqa: BLE001 - each caller gets its own failure
-                            outcomes.append((job, None, self._translate(exc, job.what)))
-            # Leaving conn.begin() committed: from here on every successful write is durable.
+            try:
+                self._transaction(batch, outcomes, self._write_unguarded)
+            except _Raised as raised:
+                # Nothing of the batch is committed. Write it again with a savepoint around each run,
+                # so every failure stays with its own callers.
+                log.debug("a write of the batch raised (%s); writing it again with savepoints", raised.__cause__)
+                outcomes.clear()
+                self._transaction(batch, outcomes, self._write_guarded)
+            # Leaving the transaction committed: from here on every successful write is durable.
         except Exception as exc:  # noqa: BLE001 - connection lost, commit refused, ...
             self._stats.failed_commits += 1
             log.warning("group commit of %d writes failed: %s", len(batch), exc)
@@ -183,26 +190,63 @@ class GroupCommitWriter:
                 # The callers' loop is gone; the writes themselves are committed (or failed) regardless.
                 log.debug("loop closed before %d writes could be answered", len(batch_answers))
 
-    def _write_together(
-        self, conn: Connection, run: list[_Job], outcomes: list[tuple[_Job, Any, BaseException | None]]
-    ) -> bool:
+    def _transaction(
+        self,
+        batch: list[_Job],
+        outcomes: list[_Outcome],
+        write: Callable[[Connection, list[list[_Job]], list[_Outcome]], None],
+    ) -> None:
+        with self._engine.connect() as conn, conn.begin():
+            write(conn, _runs(batch), outcomes)
+
+    def _write_unguarded(self, conn: Connection, runs: list[list[_Job]], outcomes: list[_Outcome]) -> None:
+        """Every run without a savepoint (two statements fewer each): the usual batch, in which
+        nothing raises. A group's items can still fail alone, since a group writes nothing for
+        an item it reports as failed; anything raised aborts the whole attempt with `_Raised`."""
+        try:
+            for run in runs:
+                group = run[0].group
+                if group is None:
+                    [job] = run
+                    outcomes.append((job, job.fn(conn), None))
+                else:
+                    outcomes += self._group_outcomes(run, group(conn, [job.item for job in run]))
+        except Exception as exc:  # noqa: BLE001 - written again, run by run, by _write_guarded
+            raise _Raised from exc
+
+    def _write_guarded(self, conn: Connection, runs: list[list[_Job]], outcomes: list[_Outcome]) -> None:
+        """Every run in its own savepoint; a group that raises is written again item by item."""
+        for run in runs:
+            if len(run) > 1 and self._write_together(conn, run, outcomes):
+                continue
+            for job in run:
+                try:
+                    with conn.begin_nested():
+                        outcomes.append((job, job.fn(conn), None))
+                except Exception as exc:  # noqa: BLE001 - each caller gets its own failure
+                    outcomes.append((job, None, self._translate(exc, job.what)))
+
+    def _write_together(self, conn: Connection, run: list[_Job], outcomes: list[_Outcome]) -> bool:
         """One group call for the run, in one savepoint; False (nothing written) if it raised."""
         group = run[0].group
         assert group is not None
         try:
             with conn.begin_nested():
                 results = group(conn, [job.item for job in run])
-                if len(results) != len(run):
-                    raise RuntimeError(f"group returned {len(results)} outcomes for {len(run)} writes")
+                checked = self._group_outcomes(run, results)
         except Exception as exc:  # noqa: BLE001 - retried item by item, which reports it per caller
             log.debug("group of %d writes failed (%s); writing them one at a time", len(run), exc)
             return False
-        for job, result in zip(run, results, strict=True):
-            if isinstance(result, Exception):
-                outcomes.append((job, None, self._translate(result, job.what)))
-            else:
-                outcomes.append((job, result, None))
+        outcomes += checked
         return True
+
+    def _group_outcomes(self, run: list[_Job], results: list[Any]) -> list[_Outcome]:
+        if len(results) != len(run):
+            raise RuntimeError(f"group returned {len(results)} outcomes for {len(run)} writes")
+        return [
+            (job, None, self._translate(result, job.what)) if isinstance(result, Exception) else (job, result, None)
+            for job, result in zip(run, results, strict=True)
+        ]
 
 
 def _runs(batch: list[_Job]) -> list[list[_Job]]:

@@ -63,6 +63,13 @@ def test_event_round_trips_through_json(event: Event) -> None:
     assert Event.from_dict(wire) == event
 
 
+@pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: e.type)
+def test_wire_form_is_already_what_json_gives_back(event: Event) -> None:
+    # The store hands appended rows back as given, so this must hold (no tuples, no non-str keys).
+    wire = event.to_dict()
+    assert json.loads(json.dumps(wire, ensure_ascii=False)) == wire  # a tuple would come back a list
+
+
 def test_unknown_event_type_is_rejected_by_name() -> None:
     with pytest.raises(ValueError, match="unknown event type 'nope'"):
         Event.from_dict({"type": "nope"})

@@ -233,6 +233,37 @@ async def test_a_batch_of_appends_runs_a_fixed_number_of_statements(
 
     assert store.stats.max_batch == 40
     assert len(statements) < 20, statements  # 40 appends of 2 rows: was 8 statements each
+    # A batch in which nothing raises needs no savepoint: those are for isolating a failure.
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements
+
+
+async def test_a_write_that_raises_is_isolated_after_the_batch_is_rolled_back(
+    open_sql: OpenSql, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    gate = GatedClock()
+    store = await open_sql(clock=gate)
+    a, b = new_conversation(), new_conversation()
+    await store.create_conversation(a)
+    first = await _queued(store.append(a.id, [new_message()]))
+    await gate.wait_entered()
+
+    # Written first without savepoints, the duplicate create raises after the append before it
+    # ran: that attempt is rolled back whole and the batch written again, run by run.
+    batch = await _queued(
+        store.append(a.id, [new_message(client_message_id="c-1")]),
+        store.create_conversation(a),
+        store.create_conversation(b),
+        store.append(b.id, [new_message()]),
+    )
+    gate.release.set()
+    await asyncio.gather(*first)
+    appended, duplicate, created, appended_b = await asyncio.gather(*batch, return_exceptions=True)
+
+    assert type(duplicate).__name__ == "ConversationExists"
+    assert created is None and store.stats.failed_commits == 0
+    assert [m.seq for m in appended + appended_b] == [2, 1]  # type: ignore[operator]
+    assert [m.client_message_id for m in await store.messages(a.id)] == [None, "c-1"]  # stored once
+    assert [m.seq for m in await store.messages(b.id)] == [1]
 
 
 async def test_data_survives_close_and_reopen(
