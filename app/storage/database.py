@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.errors import StorageError
+from app.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 10
@@ -86,7 +87,8 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
     Args:
         url: any URL `parse_url` accepts.
         writer: SQLite only: start transactions with BEGIN IMMEDIATE so the single writer takes
-            the write lock up front instead of failing to upgrade a read lock later.
+            the write lock up front instead of failing to upgrade a read lock later, and leave
+            WAL checkpoints to `WalCheckpointer` (`app/storage/checkpoint.py`).
         pool_size: connections kept open.
     """
     parsed = parse_url(url)
@@ -98,7 +100,12 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
             max_overflow=pool_size,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
-        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN")
+        _configure_sqlite(
+            engine,
+            begin="BEGIN IMMEDIATE" if writer else "BEGIN",
+            # The writer leaves checkpoints to `WalCheckpointer`, off the commit path.
+            autocheckpoint_pages=WRITER_AUTOCHECKPOINT_PAGES if writer else None,
+        )
         return engine
     return create_engine(
         parsed,
@@ -110,7 +117,7 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
     )
 
 
-def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str, autocheckpoint_pages: int | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # sqlite3's own implicit BEGIN skips SELECT and SAVEPOINT, which breaks savepoints inside
@@ -122,6 +129,8 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
             cursor.execute("PRAGMA synchronous=FULL")  # a returned append survives power loss
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            if autocheckpoint_pages is not None:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages}")
         finally:
             cursor.close()
 

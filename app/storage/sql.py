@@ -1,8 +1,9 @@
 """`SqlTranscriptStore`: the transcript store on SQLite or PostgreSQL.
 
-Writes go through `GroupCommitWriter` (one thread, one transaction per batch, a savepoint per
-write, or per group of appends: see `_append_group`); reads run in `asyncio.to_thread` on a small
-pool. The event loop never touches a driver. Statements are prebuilt in `statements.py`.
+Writes go through `GroupCommitWriter` (one thread, one transaction per batch; a group of appends
+shares its statements: see `_append_group`); reads run in `asyncio.to_thread` on a small pool; on
+SQLite, `WalCheckpointer` checkpoints the WAL in a thread of its own, off the commit path. The
+event loop never touches a driver. Statements are prebuilt in `statements.py`.
 The schema must already be migrated: use `app.storage.migrate.open_store` for the policy.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.errors import ConversationExists, ConversationNotFound, HuashuError, SeqConflict, StorageError
+from app.storage.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
 from app.storage.database import JsonText, make_engine, mask_url, parse_url
 from app.storage.models import (
     DEMO_ORDER_FIELDS,
@@ -160,14 +162,17 @@ class SqlTranscriptStore:
         *,
         clock: Callable[[], datetime] = utc_now,
         max_batch: int = MAX_BATCH,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         self.url = parse_url(url)
         self.stats = StoreStats()
         self._clock = clock
         self._max_batch = max_batch
+        self._checkpoint_interval_s = checkpoint_interval_s
         self._reader: Engine | None = None
         self._writer_engine: Engine | None = None
         self._writer: GroupCommitWriter | None = None
+        self._checkpointer: WalCheckpointer | None = None  # SQLite only
         self._group_statements = GROUP_STATEMENTS["sqlite"]  # replaced by the engine's dialect at open
         self._closed = False
 
@@ -195,6 +200,9 @@ class SqlTranscriptStore:
             writer_engine, stats=self.stats, translate=_translate, max_batch=self._max_batch
         )
         self._writer.start()
+        if writer_engine.dialect.name == "sqlite":
+            self._checkpointer = WalCheckpointer(reader, stats=self.stats, interval_s=self._checkpoint_interval_s)
+            self._checkpointer.start()
 
     def _ping(self, engine: Engine) -> None:
         try:
@@ -207,6 +215,9 @@ class SqlTranscriptStore:
         self._closed = True
         if self._writer is not None:
             await self._writer.stop()  # drains: every accepted write commits before we return
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         for engine in (self._reader, self._writer_engine):
             if engine is not None:
                 await asyncio.to_thread(engine.dispose)

@@ -50,6 +50,7 @@ class StoreStats:
     items: int = 0  # writes (appends, creates, upserts) that went through those commits
     max_batch: int = 0  # most writes that shared one commit
     failed_commits: int = 0
+    checkpoints: int = 0  # SQLite: background WAL checkpoints that found frames to copy
 
 
 @runtime_checkable

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from app.errors import StorageError
+from app.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
 from app.storage.database import make_engine, mask_url, parse_url
+from app.storage.migrate import upgrade
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, utc_now
 from app.storage.sql import SqlTranscriptStore
 
@@ -385,6 +387,41 @@ def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(sqlite_url: str) 
     with sqlite3.connect(path) as raw:  # WAL is a property of the file, not just our connections
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     raw.close()
+
+
+def test_sqlite_writer_leaves_wal_checkpoints_to_the_checkpointer(sqlite_url: str) -> None:
+    writer, reader = make_engine(sqlite_url, writer=True), make_engine(sqlite_url)
+    with writer.connect() as w, reader.connect() as r:
+        assert w.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WRITER_AUTOCHECKPOINT_PAGES
+        assert r.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # SQLite's default: reads never commit
+    writer.dispose()
+    reader.dispose()
+
+
+async def test_the_checkpointer_copies_committed_pages_into_the_database_file(
+    sqlite_url: str, tmp_path: Path, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    upgrade(sqlite_url)
+    store = SqlTranscriptStore(sqlite_url, checkpoint_interval_s=0.02)
+    await store.open()
+    try:
+        conv = new_conversation()
+        await store.create_conversation(conv)
+        await store.append(conv.id, [new_message(text="已提交") for _ in range(3)])
+        for _ in range(250):  # up to 5 s
+            if store.stats.checkpoints:
+                break
+            await asyncio.sleep(0.02)
+        assert store.stats.checkpoints >= 1
+        # The database file alone, without its -wal, now holds the committed rows.
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
+        with sqlite3.connect(alone) as raw:
+            assert raw.execute("SELECT count(*) FROM messages WHERE text = '已提交'").fetchone() == (3,)
+        raw.close()
+    finally:
+        await store.close()
+    assert "huashu-wal-checkpoint" not in {thread.name for thread in threading.enumerate()}
 
 
 def test_sqlite_savepoints_roll_back_inside_the_transaction(sqlite_url: str) -> None:
