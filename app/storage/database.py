@@ -86,9 +86,10 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
 
     Args:
         url: any URL `parse_url` accepts.
-        writer: SQLite only: start transactions with BEGIN IMMEDIATE so the single writer takes
-            the write lock up front instead of failing to upgrade a read lock later, and leave
-            WAL checkpoints to `WalCheckpointer` (`app/storage/checkpoint.py`).
+        writer: the engine of the store's single writer thread. SQLite: start transactions with
+            BEGIN IMMEDIATE so the writer takes the write lock up front instead of failing to
+            upgrade a read lock later, and leave WAL checkpoints to `WalCheckpointer`
+            (`app/storage/checkpoint.py`). PostgreSQL: no ping at checkout (see below).
         pool_size: connections kept open.
     """
     parsed = parse_url(url)
@@ -112,7 +113,10 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
         json_serializer=_json_dumps,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a PostgreSQL restart must not fail the first write after it
+        # A PostgreSQL restart must not fail the first read or write after it. Readers ping at
+        # checkout; the writer does not (a round trip per commit): a batch that finds its
+        # connection dead is written again on a fresh one (`GroupCommitWriter`).
+        pool_pre_ping=not writer,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
 

@@ -369,6 +369,39 @@ async def test_two_stores_on_one_database_never_collide_on_seq(
     assert sorted(m.client_message_id or "" for m in stored) == sorted(f"c-{i}" for i in range(60))
 
 
+@pytest.mark.postgres
+async def test_a_write_after_postgresql_dropped_the_writers_connection_succeeds(
+    migrated_postgres_url: str, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    # What a PostgreSQL restart does to a pooled connection. The writer does not ping before
+    # every batch (a round trip per commit): the statement that finds the connection dead fails
+    # the first attempt, and the batch is written again on a fresh connection.
+    store = SqlTranscriptStore(migrated_postgres_url)
+    await store.open()
+    try:
+        conv = new_conversation()
+        await store.create_conversation(conv)
+        await store.append(conv.id, [new_message(client_message_id="before")])
+        killer = make_engine(migrated_postgres_url, pool_size=1)
+        with killer.begin() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        killer.dispose()
+        assert dropped >= 1
+
+        [after] = await store.append(conv.id, [new_message(client_message_id="after")])
+
+        assert after.seq == 2 and not after.duplicate
+        assert store.stats.failed_commits == 0
+        assert [m.client_message_id for m in await store.messages(conv.id)] == ["before", "after"]
+    finally:
+        await store.close()
+
+
 async def test_open_fails_clearly_when_the_database_is_unreachable(tmp_path: Path) -> None:
     store = SqlTranscriptStore(f"sqlite:///{tmp_path}/no/such/dir/x.db")
     with pytest.raises(StorageError, match="cannot reach database"):
