@@ -55,19 +55,18 @@ class WalCheckpointer:
             except Exception as exc:  # noqa: BLE001 - the next round tries again; the writer's safety net remains
                 log.warning("WAL checkpoint failed: %s", exc)
 
-    def checkpoint(self) -> tuple[int, int]:
-        """One PASSIVE checkpoint: (frames in the WAL, how many of them are now in the database)."""
+    def checkpoint(self) -> None:
+        """One PASSIVE checkpoint of whatever the WAL holds."""
         # A raw DBAPI connection: our engines emit BEGIN on SQLAlchemy's begin, and a checkpoint
         # cannot run inside a transaction (the connect event puts sqlite3 in autocommit mode).
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                _busy, wal_frames, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                _busy, wal_frames, _copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             finally:
                 cursor.close()
         finally:
             connection.close()
         if wal_frames > 0:
             self._stats.checkpoints += 1
-        return int(wal_frames), int(copied)
