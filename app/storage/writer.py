@@ -101,7 +101,9 @@ class GroupCommitWriter:
     async def submit(self, what: str, fn: Callable[[Connection], T]) -> T:
         """Run `fn(connection)` in the next group transaction; return its result once committed.
 
-        Cancelling the awaiting task does not withdraw the write: it may still commit.
+        `fn` may run twice (a batch in which any write raised is rolled back and written again),
+        so it must do nothing outside the transaction it is given. Cancelling the awaiting task
+        does not withdraw the write: it may still commit.
         """
         return await self._enqueue(what, fn, None, None)
 
@@ -109,7 +111,8 @@ class GroupCommitWriter:
         """Like `submit`, but runs together with the queued writes next to it that share `group`.
 
         `group` must be the same callable (equal bound methods count) for writes to be grouped;
-        see the module docstring for how failures stay isolated.
+        see the module docstring for how failures stay isolated (and why `group` may run several
+        times for one item, like `fn` in `submit`).
         """
         return await self._enqueue(what, _alone(group, item), group, item)
 
