@@ -1,6 +1,7 @@
 """Service benchmark: one bot turn through `ConversationService` in-process, without sockets.
 
-    .venv/bin/python bench/service_bench.py [--conversations 1000] [--turns 5] [--rounds 5] [--database-url URL]
+    .venv/bin/python bench/service_bench.py [--conversations 1000] [--turns 5] [--rounds 5]
+                                            [--paced-turns 3] [--think 20] [--database-url URL]
 
 Where a WebSocket turn's server time goes, short of the sockets. The services are the ones
 `huashu serve` opens (`app.main.open_services`: a temporary SQLite file with WAL and
@@ -14,6 +15,11 @@ messages: `step_with_actions` with the demo orders in a dict, nothing stored, no
 difference is what the service adds: rows, the durable append, the database read of the demo
 action, frames. Reported per turn, medians over the rounds: CPU time of the whole process, and
 on Linux of each thread (the event loop, the store's writer thread, the read threads).
+
+Then, once, the paced load of `ws_bench.py` in-process: every conversation sends one message
+every `--think` seconds (random phase); a turn's latency runs from its scheduled time until it is
+stored and its frames handed to the hub. Without sockets and the load generator's share of the
+CPUs, its tail is the server's own (this is how commits that also ran a WAL checkpoint were found).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -112,6 +119,33 @@ async def service_round(settings: Settings, conversations: int, turns: int) -> M
         return Measured(1e6 * cpu / done, 1e6 * wall / done, by_thread)
 
 
+async def paced_round(settings: Settings, conversations: int, turns: int, think_s: float) -> list[float]:
+    """Latencies (seconds) of `turns` paced turns per conversation, each from its scheduled time."""
+    async with AsyncExitStack() as stack:
+        services = await open_services(settings, stack)
+        stack.enter_context(serving_gc())
+        service = services.conversations
+        sinks = [Sink(f"sink-{n}") for n in range(conversations)]
+        lives = [
+            await service.start(flow=None, mode="bot", channel="online", customer=None, subscriber=sink)
+            for sink in sinks
+        ]
+        latencies: list[float] = []
+        start = time.perf_counter() + 0.5
+
+        async def talk(index: int) -> None:
+            phase = random.random() * think_s
+            for turn in range(turns):
+                due = start + phase + turn * think_s
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                text = MESSAGES[turn % len(MESSAGES)]
+                await service.customer_message(lives[index].id, f"m{turn}", text, origin=sinks[index].id)
+                latencies.append(time.perf_counter() - due)
+
+        await asyncio.gather(*(talk(n) for n in range(conversations)))
+        return latencies
+
+
 async def engine_round(settings: Settings, conversations: int, turns: int) -> float:
     """CPU µs per turn of the engine alone: the same turns, the demo orders from a dict, nothing stored."""
     engine = build_engine(settings)
@@ -131,6 +165,8 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--paced-turns", type=int, default=3, help="paced turns per conversation (0: none)")
+    parser.add_argument("--think", type=float, default=20.0, help="seconds between a conversation's paced turns")
     parser.add_argument(
         "--database-url", help="default: a temporary SQLite file per round (PostgreSQL: run `huashu db upgrade` first)"
     )
@@ -168,6 +204,21 @@ def main() -> int:
     for name in groups:
         print(f"| … of which the {name} thread(s) | {statistics.median(r.threads_us.get(name, 0.0) for r in rounds):.0f} | |")
     print(f"| service / engine alone | {cpu / base:.1f}× | |")
+
+    if args.paced_turns > 0:
+        with tempfile.TemporaryDirectory(prefix="huashu-service-bench-") as workdir:
+            settings = Settings(database_url=args.database_url or f"sqlite:///{Path(workdir) / 'bench.db'}")
+            latencies = sorted(asyncio.run(paced_round(settings, args.conversations, args.paced_turns, args.think)))
+        rate = args.conversations / args.think
+
+        def ms(quantile: float) -> str:
+            return f"{1e3 * latencies[round(quantile * (len(latencies) - 1))]:.1f}"
+
+        print()
+        print(f"paced: {len(latencies)} turns at {rate:g} turns/s, in-process, latency from the scheduled time")
+        print("| p50 | p90 | p99 | max |")
+        print("| --- | --- | --- | --- |")
+        print(f"| {ms(0.5)} ms | {ms(0.9)} ms | {ms(0.99)} ms | {ms(1.0)} ms |")
     return 0
 
 
