@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -441,17 +442,22 @@ async def test_the_checkpointer_copies_committed_pages_into_the_database_file(
         conv = new_conversation()
         await store.create_conversation(conv)
         await store.append(conv.id, [new_message(text="已提交") for _ in range(3)])
-        for _ in range(250):  # up to 5 s
-            if store.stats.checkpoints:
+
+        def rows_in_the_file_alone() -> int:  # the database file copied without its -wal
+            alone = tmp_path / "alone.db"
+            alone.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
+            with closing(sqlite3.connect(alone)) as raw:
+                try:
+                    return int(raw.execute("SELECT count(*) FROM messages WHERE text = '已提交'").fetchone()[0])
+                except sqlite3.OperationalError:  # not even the schema checkpointed yet
+                    return 0
+
+        for _ in range(100):  # up to ~5 s
+            if rows_in_the_file_alone() == 3:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
+        assert rows_in_the_file_alone() == 3
         assert store.stats.checkpoints >= 1
-        # The database file alone, without its -wal, now holds the committed rows.
-        alone = tmp_path / "alone.db"
-        alone.write_bytes(Path(sqlite_url.removeprefix("sqlite:///")).read_bytes())
-        with sqlite3.connect(alone) as raw:
-            assert raw.execute("SELECT count(*) FROM messages WHERE text = '已提交'").fetchone() == (3,)
-        raw.close()
     finally:
         await store.close()
     assert "huashu-wal-checkpoint" not in {thread.name for thread in threading.enumerate()}
