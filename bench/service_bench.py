@@ -35,7 +35,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ from bot_turns import MESSAGES  # noqa: E402 - the same messages as ws_bench.py
 from proc_stat import read_stat  # noqa: E402
 
 from app.api.hub import Delivery  # noqa: E402
+from app.api.service import ConversationService, Live  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.driver import build_runner, step_with_actions  # noqa: E402
 from app.engine.events import CustomerSaid  # noqa: E402
@@ -91,29 +93,48 @@ def thread_cpu() -> dict[str, float]:
     return used
 
 
+class Conversations:
+    """`count` bot conversations started on the services `huashu serve` opens, a `Sink` each."""
+
+    def __init__(self, service: ConversationService, sinks: list[Sink], lives: list[Live]) -> None:
+        self.service, self.sinks, self.lives = service, sinks, lives
+
+    @classmethod
+    @asynccontextmanager
+    async def started(cls, settings: Settings, count: int) -> AsyncIterator[Conversations]:
+        async with AsyncExitStack() as stack:
+            services = await open_services(settings, stack)
+            stack.enter_context(serving_gc())
+            service = services.conversations
+            sinks = [Sink(f"sink-{n}") for n in range(count)]
+            lives = [
+                await service.start(flow=None, mode="bot", channel="online", customer=None, subscriber=sink)
+                for sink in sinks
+            ]
+            yield cls(service, sinks, lives)
+
+    async def say(self, index: int, turn: int) -> None:
+        """Conversation `index`'s message number `turn`, until it is stored and its frames handed on."""
+        text = MESSAGES[turn % len(MESSAGES)]
+        await self.service.customer_message(self.lives[index].id, f"m{turn}", text, origin=self.sinks[index].id)
+
+    def frames(self) -> int:
+        return sum(sink.frames for sink in self.sinks)
+
+
 async def service_round(settings: Settings, conversations: int, turns: int) -> Measured:
-    async with AsyncExitStack() as stack:
-        services = await open_services(settings, stack)
-        stack.enter_context(serving_gc())
-        service = services.conversations
-        sinks = [Sink(f"sink-{n}") for n in range(conversations)]
-        lives = [
-            await service.start(flow=None, mode="bot", channel="online", customer=None, subscriber=sink)
-            for sink in sinks
-        ]
+    async with Conversations.started(settings, conversations) as started:
 
         async def talk(index: int) -> None:
-            live, sink = lives[index], sinks[index]
             for turn in range(turns):
-                text = MESSAGES[turn % len(MESSAGES)]
-                await service.customer_message(live.id, f"m{turn}", text, origin=sink.id)
+                await started.say(index, turn)
 
-        threads, frames = thread_cpu(), sum(sink.frames for sink in sinks)
+        threads, frames = thread_cpu(), started.frames()
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(talk(n) for n in range(conversations)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         done = conversations * turns
-        if sum(sink.frames for sink in sinks) - frames < 2 * done:
+        if started.frames() - frames < 2 * done:
             raise RuntimeError("a turn was not told: every turn must deliver its ack and at least one reply")
         by_thread = {name: 1e6 * (used - threads.get(name, 0.0)) / done for name, used in thread_cpu().items()}
         return Measured(1e6 * cpu / done, 1e6 * wall / done, by_thread)
@@ -121,15 +142,7 @@ async def service_round(settings: Settings, conversations: int, turns: int) -> M
 
 async def paced_round(settings: Settings, conversations: int, turns: int, think_s: float) -> list[float]:
     """Latencies (seconds) of `turns` paced turns per conversation, each from its scheduled time."""
-    async with AsyncExitStack() as stack:
-        services = await open_services(settings, stack)
-        stack.enter_context(serving_gc())
-        service = services.conversations
-        sinks = [Sink(f"sink-{n}") for n in range(conversations)]
-        lives = [
-            await service.start(flow=None, mode="bot", channel="online", customer=None, subscriber=sink)
-            for sink in sinks
-        ]
+    async with Conversations.started(settings, conversations) as started:
         latencies: list[float] = []
         start = time.perf_counter() + 0.5
 
@@ -138,8 +151,7 @@ async def paced_round(settings: Settings, conversations: int, turns: int, think_
             for turn in range(turns):
                 due = start + phase + turn * think_s
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                text = MESSAGES[turn % len(MESSAGES)]
-                await service.customer_message(lives[index].id, f"m{turn}", text, origin=sinks[index].id)
+                await started.say(index, turn)
                 latencies.append(time.perf_counter() - due)
 
         await asyncio.gather(*(talk(n) for n in range(conversations)))
