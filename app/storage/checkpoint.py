@@ -5,12 +5,12 @@ database file (and fsyncs it) so the WAL can start over. By default SQLite runs 
 inside whichever commit pushes the WAL past 1,000 pages: every few hundred turns, one turn's
 commit also copied megabytes and waited for a second fsync. Measured in-process at the paced
 WebSocket bench's load (1,000 conversations, 50 turns/s), those commits took 20-155 ms and made
-most of the latency tail: p99 18.3 ms and max 161 ms with them, 12.5 and 18 ms without.
+most of the latency tail: p99 18.3 ms and max 161 ms with them, 14.3 and 22 ms with this thread.
 
-So the store's writer connection only checkpoints as a safety net (`WRITER_AUTOCHECKPOINT_PAGES`,
-should this thread ever stall), and `WalCheckpointer` runs a PASSIVE checkpoint every
-`interval_s` on a connection of its own: PASSIVE never waits for readers or the writer (what it
-cannot copy now, it copies next time), and SQLite lets the writer keep appending meanwhile.
+So the store's writer connection only checkpoints as a safety net (`WRITER_AUTOCHECKPOINT_PAGES`
+in `database.py`, should this thread ever stall), and `WalCheckpointer` runs a PASSIVE checkpoint
+every `interval_s` on a connection of its own: PASSIVE never waits for readers or the writer
+(what it cannot copy now, it copies next time), and SQLite lets the writer keep appending meanwhile.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from sqlalchemy import Engine
 from app.storage.store import StoreStats
 
 CHECKPOINT_INTERVAL_S: Final = 0.5  # bounds the WAL to about half a second of writes
-# The writer's own checkpoint threshold (SQLite's default is 1,000 pages): 64 MB of 4 KiB pages.
-WRITER_AUTOCHECKPOINT_PAGES: Final = 16_384
 log = logging.getLogger(__name__)
 
 

@@ -17,9 +17,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.errors import StorageError
-from app.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The SQLite writer's own WAL checkpoint threshold, a safety net: `WalCheckpointer` checkpoints
+# off the commit path long before (SQLite's default, 1,000 pages, put it in the commit path).
+WRITER_AUTOCHECKPOINT_PAGES = 16_384  # 64 MB of 4 KiB pages
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 _DRIVER_MAP = {

@@ -15,8 +15,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from app.errors import StorageError
-from app.storage.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
-from app.storage.database import make_engine, mask_url, parse_url
+from app.storage.database import WRITER_AUTOCHECKPOINT_PAGES, make_engine, mask_url, parse_url
 from app.storage.migrate import upgrade
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, utc_now
 from app.storage.sql import SqlTranscriptStore
