@@ -18,9 +18,10 @@ Durability and idempotency contract of `append` (the whole service relies on it)
 
 The JSON columns (`suggestions`, `events`, slots…) must hold JSON-native values: lists rather
 than tuples, string keys (what `Event.to_dict` produces). A value JSON cannot encode is refused
-with `StorageError`; the messages `append` returns carry the values they were given, which a
-later read returns equal. (Decoding them back from the text just encoded was ~9% of the event
-loop's samples of a turn in a profile.)
+with `StorageError`; the messages `append` returns carry values equal to those given, which a
+later read returns equal too. The SQL store hands back the given values themselves (decoding them
+back from the text just encoded was ~9% of the event loop's samples of a turn in a profile); the
+memory store, which must keep its own copies, returns copies.
 
 `tests/storage/test_store_contract.py` is the executable form of this contract.
 """
