@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -51,6 +52,7 @@ from proc_stat import read_stat
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_CONCURRENCY = 50
+FLOOR_REPLY = "您好,您的问题我已经了解,七天无理由退货可以在订单详情页申请,审核通过后寄回商品即可。"
 TURN_TIMEOUT_S = 30.0
 
 
@@ -66,6 +68,62 @@ def echo_app() -> Any:
         try:
             while True:
                 await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect:
+            return
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def floor_app() -> Any:
+    """The protocol's floor: Huashu's frames for a bot turn with nothing behind them.
+
+    Each `message` is parsed and answered with an `ack` and one canned `reply`, as JSON text
+    frames: no validation, no engine, nothing stored. It measures what the protocol itself costs
+    on this stack (one frame in, two out, where echo sends one), the bound that no implementation
+    of the protocol on FastAPI + uvicorn can beat.
+    """
+    app = FastAPI()
+
+    @app.websocket("/ws/chat")
+    async def chat(websocket: WebSocket) -> None:
+        await websocket.accept()
+        seq = 0
+        try:
+            while True:
+                frame = json.loads(await websocket.receive_text())
+                kind = frame.get("type")
+                if kind == "start":
+                    await websocket.send_text(
+                        json.dumps(
+                            {
+                                "type": "started",
+                                "conversation_id": "floor",
+                                "token": "t",
+                                "flow": "floor",
+                                "flow_version": "1",
+                                "state": "greeting",
+                            }
+                        )
+                    )
+                elif kind == "ping":
+                    await websocket.send_text('{"type":"pong"}')
+                elif kind == "message":
+                    seq += 2
+                    ack = {"type": "ack", "id": frame["id"], "seq": seq - 1, "replies": 1}
+                    reply = {
+                        "type": "reply",
+                        "seq": seq,
+                        "text": FLOOR_REPLY,
+                        "phrase_id": "floor.reply",
+                        "state": "answer",
+                        "intent": "floor",
+                    }
+                    await websocket.send_text(json.dumps(ack))
+                    await websocket.send_text(json.dumps(reply, ensure_ascii=False))
         except WebSocketDisconnect:
             return
 
@@ -123,7 +181,9 @@ class Process:
                 self.popen.kill()
 
 
-def huashu_server(workdir: Path, *, workers: int = 1, database_url: str | None = None, redis_url: str | None = None) -> Process:
+def huashu_server(
+    workdir: Path, *, workers: int = 1, database_url: str | None = None, redis_url: str | None = None
+) -> Process:
     port = free_port()
     env = {
         **os.environ,
@@ -137,16 +197,30 @@ def huashu_server(workdir: Path, *, workers: int = 1, database_url: str | None =
         env["HUASHU_REDIS_PREFIX"] = f"huashu-bench-{port}"  # a channel of its own on a shared Redis
     if database_url:  # the embedded SQLite default migrates itself at start; a server database does not
         subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True)
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     return Process(command, env, port, workdir)
 
 
-def echo_server(workdir: Path, max_size: int, *, workers: int = 1) -> Process:
+def reference_server(app: str, workdir: Path, max_size: int, *, workers: int = 1) -> Process:
+    """A reference app of this file (`echo` or `floor`) under uvicorn, in a subprocess."""
     port = free_port()
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
-        "--serve-echo",
+        "--serve",
+        app,
+        "--port",
         str(port),
         "--max-size",
         str(max_size),
@@ -366,22 +440,30 @@ def main() -> int:
     parser.add_argument(
         "--paced-turns", type=int, default=3, help="turns per conversation in the paced phase"
     )
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of each server (>1 needs --redis-url)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn workers of each server (>1 needs --redis-url)"
+    )
     parser.add_argument("--database-url", help="Huashu's database (default: a temporary SQLite file)")
     parser.add_argument("--redis-url", help="Huashu's bus between workers (HUASHU_REDIS_URL)")
-    parser.add_argument("--serve-echo", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the protocol's floor: Huashu's frames with nothing behind them (see floor_app)",
+    )
+    parser.add_argument("--serve", choices=("echo", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-size", type=int, default=16384, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_echo:
+    if args.serve:
         import uvicorn
 
         uvicorn.run(
-            "ws_bench:echo_app",  # an import string: uvicorn's worker processes import it themselves
+            f"ws_bench:{args.serve}_app",  # an import string: uvicorn's worker processes import it themselves
             factory=True,
             app_dir=str(Path(__file__).resolve().parent),
             workers=args.workers,
             host="127.0.0.1",
-            port=args.serve_echo,
+            port=args.port,
             ws_max_size=args.max_size,
             ws_per_message_deflate=False,
             log_level="warning",  # the same uvicorn settings as `huashu serve`
@@ -394,48 +476,68 @@ def main() -> int:
     except ImportError:
         pass
 
-    results: dict[str, list[tuple[Measured, Measured]]] = {"echo": [], "huashu": []}
-    with tempfile.TemporaryDirectory(prefix="huashu-bench-") as tmp:
+    names = ["echo", *(["floor"] if args.floor else []), "huashu"]
+    results: dict[str, list[tuple[Measured, Measured]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory(prefix="huashu-bench-") as tmp, contextlib.ExitStack() as servers:
         workdir = Path(tmp)
-        with (
-            echo_server(workdir, 16384, workers=args.workers) as echo,
-            huashu_server(workdir, workers=args.workers, database_url=args.database_url, redis_url=args.redis_url) as huashu,
-        ):
-            for round_number in range(1, args.rounds + 1):
-                for name, factory, url, server in (
-                    ("echo", Echo.open, f"ws://127.0.0.1:{echo.port}/ws/echo", echo),
-                    ("huashu", Conversation.open, f"ws://127.0.0.1:{huashu.port}/ws/chat", huashu),
-                ):
-                    assert server.popen is not None
-                    full, calm = asyncio.run(measure(factory, url, server.popen.pid, args))
-                    results[name].append((full, calm))
-                    print(
-                        f"round {round_number} {name:6}: saturated {full.rate:8.0f}/s "
-                        f"p50 {full.percentile(50):7.1f} ms p99 {full.percentile(99):7.1f} ms | "
-                        f"paced {calm.rate:6.0f}/s p50 {calm.percentile(50):6.1f} ms "
-                        f"p99 {calm.percentile(99):6.1f} ms | server CPU {full.server_us_per_turn:5.0f} µs/turn, "
-                        f"client {full.client_us_per_turn:4.0f} | errors {full.errors + calm.errors}",
-                        flush=True,
-                    )
+        targets: list[tuple[str, Callable[[str], Awaitable[Any]], str, Process]] = []
+        for name in names:
+            if name == "huashu":
+                server = huashu_server(
+                    workdir, workers=args.workers, database_url=args.database_url, redis_url=args.redis_url
+                )
+                factory, path = Conversation.open, "/ws/chat"
+            else:
+                server = reference_server(name, workdir, args.max_size, workers=args.workers)
+                factory, path = (Echo.open, "/ws/echo") if name == "echo" else (Conversation.open, "/ws/chat")
+            servers.enter_context(server)
+            targets.append((name, factory, f"ws://127.0.0.1:{server.port}{path}", server))
+        for round_number in range(1, args.rounds + 1):
+            for name, factory, url, server in targets:
+                assert server.popen is not None
+                full, calm = asyncio.run(measure(factory, url, server.popen.pid, args))
+                results[name].append((full, calm))
+                print(
+                    f"round {round_number} {name:6}: saturated {full.rate:8.0f}/s "
+                    f"p50 {full.percentile(50):7.1f} ms p99 {full.percentile(99):7.1f} ms | "
+                    f"paced {calm.rate:6.0f}/s p50 {calm.percentile(50):6.1f} ms "
+                    f"p99 {calm.percentile(99):6.1f} ms | server CPU {full.server_us_per_turn:5.0f} µs/turn, "
+                    f"client {full.client_us_per_turn:4.0f} | errors {full.errors + calm.errors}",
+                    flush=True,
+                )
+    report(args, {name: summary(rounds) for name, rounds in results.items()})
+    return 0
 
-    def summary(name: str) -> dict[str, float]:
-        rounds = results[name]
-        return {
-            "saturated_rate": median([f.rate for f, _ in rounds]),
-            "saturated_p50": median([f.percentile(50) for f, _ in rounds]),
-            "saturated_p99": median([f.percentile(99) for f, _ in rounds]),
-            "paced_rate": median([c.rate for _, c in rounds]),
-            "paced_p50": median([c.percentile(50) for _, c in rounds]),
-            "paced_p99": median([c.percentile(99) for _, c in rounds]),
-            "errors": sum(f.errors + c.errors for f, c in rounds),
-            "server_us": median([f.server_us_per_turn for f, _ in rounds]),
-            "client_us": median([f.client_us_per_turn for f, _ in rounds]),
-        }
 
-    echo_s, huashu_s = summary("echo"), summary("huashu")
-    ratio = (
-        huashu_s["saturated_rate"] / echo_s["saturated_rate"] if echo_s["saturated_rate"] else float("nan")
-    )
+def summary(rounds: list[tuple[Measured, Measured]]) -> dict[str, float]:
+    return {
+        "saturated_rate": median([f.rate for f, _ in rounds]),
+        "saturated_p50": median([f.percentile(50) for f, _ in rounds]),
+        "saturated_p99": median([f.percentile(99) for f, _ in rounds]),
+        "paced_rate": median([c.rate for _, c in rounds]),
+        "paced_p50": median([c.percentile(50) for _, c in rounds]),
+        "paced_p99": median([c.percentile(99) for _, c in rounds]),
+        "errors": sum(f.errors + c.errors for f, c in rounds),
+        "server_us": median([f.server_us_per_turn for f, _ in rounds]),
+        "client_us": median([f.client_us_per_turn for f, _ in rounds]),
+    }
+
+
+def report(args: argparse.Namespace, s: dict[str, dict[str, float]]) -> None:
+    """A markdown table: echo, the floor if measured, Huashu, and each one's ratio to echo."""
+    columns = {"echo": "echo (bare FastAPI)", "floor": "protocol floor", "huashu": "Huashu bot turns"}
+    shown = [name for name in columns if name in s]
+    echo = s["echo"]
+
+    def ratio(name: str, key: str, inverse: bool = False) -> str:
+        a, b = (echo[key], s[name][key]) if inverse else (s[name][key], echo[key])
+        return f"{a / b:.0%}" if b else "n/a"
+
+    def row(label: str, cell: Callable[[str], str], ratios: Callable[[str], str] | None = None) -> str:
+        cells = [cell(name) for name in shown]
+        cells += [ratios(name) if ratios else "" for name in shown if name != "echo"]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
     print()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -447,32 +549,32 @@ def main() -> int:
         f"Huashu on {'SQLite' if not args.database_url else args.database_url.split(':')[0]}"
         f"{' + Redis bus' if args.redis_url else ''}"
     )
-    print("| | echo (bare FastAPI) | Huashu bot turns | Huashu / echo |")
-    print("| --- | --- | --- | --- |")
+    header = [columns[name] for name in shown] + [f"{name} / echo" for name in shown if name != "echo"]
+    print("| | " + " | ".join(header) + " |")
+    print("| --- " * (len(header) + 1) + "|")
     print(
-        f"| saturated throughput | {echo_s['saturated_rate']:,.0f} msg/s | "
-        f"{huashu_s['saturated_rate']:,.0f} turns/s | {ratio:.0%} |"
+        row(
+            "saturated throughput (msg/s, turns/s)",
+            lambda n: f"{s[n]['saturated_rate']:,.0f}",
+            lambda n: ratio(n, "saturated_rate"),
+        )
     )
     print(
-        f"| saturated p50 / p99 | {echo_s['saturated_p50']:.1f} / {echo_s['saturated_p99']:.1f} ms | "
-        f"{huashu_s['saturated_p50']:.1f} / {huashu_s['saturated_p99']:.1f} ms | |"
+        row(
+            "saturated p50 / p99 (ms)", lambda n: f"{s[n]['saturated_p50']:.1f} / {s[n]['saturated_p99']:.1f}"
+        )
     )
+    print(row("paced throughput", lambda n: f"{s[n]['paced_rate']:,.0f}"))
+    print(row("paced p50 / p99 (ms)", lambda n: f"{s[n]['paced_p50']:.1f} / {s[n]['paced_p99']:.1f}"))
     print(
-        f"| paced throughput | {echo_s['paced_rate']:,.0f} msg/s | {huashu_s['paced_rate']:,.0f} turns/s | |"
+        row(
+            "server CPU per message / turn, saturated (µs)",
+            lambda n: f"{s[n]['server_us']:.0f}",
+            lambda n: ratio(n, "server_us", inverse=True),
+        )
     )
-    print(
-        f"| paced p50 / p99 | {echo_s['paced_p50']:.1f} / {echo_s['paced_p99']:.1f} ms | "
-        f"{huashu_s['paced_p50']:.1f} / {huashu_s['paced_p99']:.1f} ms | |"
-    )
-    print(
-        f"| server CPU per message / turn, saturated | {echo_s['server_us']:.0f} µs | {huashu_s['server_us']:.0f} µs | "
-        f"{echo_s['server_us'] / huashu_s['server_us']:.0%} |"
-    )
-    print(
-        f"| load generator CPU per message / turn | {echo_s['client_us']:.0f} µs | {huashu_s['client_us']:.0f} µs | |"
-    )
-    print(f"| errors | {echo_s['errors']:.0f} | {huashu_s['errors']:.0f} | |")
-    return 0
+    print(row("load generator CPU per message / turn (µs)", lambda n: f"{s[n]['client_us']:.0f}"))
+    print(row("errors", lambda n: f"{s[n]['errors']:.0f}"))
 
 
 if __name__ == "__main__":
