@@ -83,7 +83,7 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
-def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> Engine:
+def make_engine(url: str | URL, *, writer: bool = False, reader: bool = False, pool_size: int = 4) -> Engine:
     """A synchronous engine with our connection settings.
 
     Args:
@@ -92,6 +92,10 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
             BEGIN IMMEDIATE so the writer takes the write lock up front instead of failing to
             upgrade a read lock later, and leave WAL checkpoints to `WalCheckpointer`
             (`app/storage/checkpoint.py`). PostgreSQL: no ping at checkout (see below).
+        reader: the engine of the store's reads. PostgreSQL: autocommit, so a read is one round
+            trip instead of four (ping, BEGIN, the statement, ROLLBACK at check-in); a read that
+            needs one snapshot for several statements asks for a transaction itself, and the store
+            reads again on a fresh connection when the pooled one was dropped.
         pool_size: connections kept open.
     """
     parsed = parse_url(url)
@@ -115,10 +119,12 @@ def make_engine(url: str | URL, *, writer: bool = False, pool_size: int = 4) -> 
         json_serializer=_json_dumps,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # A PostgreSQL restart must not fail the first read or write after it. Readers ping at
-        # checkout; the writer does not (a round trip per commit): a batch that finds its
-        # connection dead is written again on a fresh one (`GroupCommitWriter`).
-        pool_pre_ping=not writer,
+        # A PostgreSQL restart must not fail the first read or write after it. The store's engines
+        # do not ping at checkout (a round trip each time): a batch that finds its connection dead
+        # is written again on a fresh one (`GroupCommitWriter`), a read is read again
+        # (`SqlTranscriptStore._read`). Other engines (migrations, tools) ping.
+        pool_pre_ping=not (writer or reader),
+        isolation_level="AUTOCOMMIT" if reader else None,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Row, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from app.errors import ConversationExists, ConversationNotFound, HuashuError, SeqConflict, StorageError
 from app.storage.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
@@ -186,7 +186,7 @@ class SqlTranscriptStore:
             raise StorageError("store is closed; create a new one")
         if self._writer is not None:
             return
-        reader = make_engine(self.url, pool_size=READ_POOL_SIZE)
+        reader = make_engine(self.url, reader=True, pool_size=READ_POOL_SIZE)
         writer_engine = make_engine(self.url, writer=True, pool_size=1)
         try:
             await asyncio.to_thread(self._ping, reader)
@@ -237,8 +237,16 @@ class SqlTranscriptStore:
 
         def run() -> T:
             try:
-                with reader.connect() as conn:
-                    return fn(conn)
+                try:
+                    with reader.connect() as conn:
+                        return fn(conn)
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated:
+                        raise
+                    # The pooled connection was dropped (a database restart; the reader does not
+                    # ping at checkout): SQLAlchemy has discarded it, and a read can run again.
+                    with reader.connect() as conn:
+                        return fn(conn)
             except Exception as exc:
                 translated = _translate(exc, what)
                 if translated is exc:

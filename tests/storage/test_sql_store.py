@@ -382,16 +382,7 @@ async def test_a_write_after_postgresql_dropped_the_writers_connection_succeeds(
         conv = new_conversation()
         await store.create_conversation(conv)
         await store.append(conv.id, [new_message(client_message_id="before")])
-        killer = make_engine(migrated_postgres_url, pool_size=1)
-        with killer.begin() as conn:
-            dropped = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
-        killer.dispose()
-        assert dropped >= 1
+        assert _terminate_other_backends(migrated_postgres_url) >= 1
 
         [after] = await store.append(conv.id, [new_message(client_message_id="after")])
 
@@ -400,6 +391,41 @@ async def test_a_write_after_postgresql_dropped_the_writers_connection_succeeds(
         assert [m.client_message_id for m in await store.messages(conv.id)] == ["before", "after"]
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_read_after_postgresql_dropped_the_readers_connections_succeeds(
+    migrated_postgres_url: str, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    # The readers do not ping at checkout either (with autocommit, a read is one round trip):
+    # a read that finds its pooled connection dead runs again on a fresh one.
+    store = SqlTranscriptStore(migrated_postgres_url)
+    await store.open()
+    try:
+        conv = new_conversation()
+        await store.create_conversation(conv)
+        await store.append(conv.id, [new_message(client_message_id="before")])
+        assert len(await store.messages(conv.id)) == 1  # the read pool now holds a connection
+        assert _terminate_other_backends(migrated_postgres_url) >= 1
+
+        assert [m.client_message_id for m in await store.messages(conv.id)] == ["before"]
+        assert (await store.get_conversation(conv.id)).id == conv.id
+    finally:
+        await store.close()
+
+
+def _terminate_other_backends(url: str) -> int:
+    """What a PostgreSQL restart does to pooled connections: every other session is dropped."""
+    killer = make_engine(url, pool_size=1)
+    with killer.begin() as conn:
+        dropped = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    killer.dispose()
+    return int(dropped or 0)
 
 
 async def test_open_fails_clearly_when_the_database_is_unreachable(tmp_path: Path) -> None:
