@@ -12,7 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, Table, and_, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import JSON
 from sqlmodel import SQLModel
@@ -61,17 +75,27 @@ MESSAGE_BY_CLIENT_ID = select(*MESSAGE_COLUMNS).where(
 class GroupStatements:
     """What a group of appends runs, for one dialect.
 
-    Each takes one JSON text parameter, joined as a table-valued function (`json_each` on SQLite,
+    Each takes one JSON text parameter, read as a table-valued function (`json_each` on SQLite,
     `jsonb_array_elements` on PostgreSQL): the SQL text is the same for every group size, so the
     driver's prepared-statement cache holds it (an expanding `IN` renders new SQL per size), and
-    both planners look each key up in an index (checked with EXPLAIN; PostgreSQL may hash-join a
-    tiny table instead). `(a, b) IN (...)` scans the table on SQLite and takes milliseconds to plan
-    on PostgreSQL; `a IN (...) AND b IN (...)` probes every combination of the two lists.
+    each key is looked up in an index. `(a, b) IN (...)` scans the table on SQLite and takes
+    milliseconds to plan on PostgreSQL; `a IN (...) AND b IN (...)` probes every combination of
+    the two lists.
+
+    On PostgreSQL each key's look-up is a `LATERAL` subquery with `LIMIT 1` (the keys are unique),
+    which the planner cannot flatten into a join. As a plain join, the planner guesses 100 rows for
+    the function and prefers hashing the whole table below ~50,000 rows; the prepared statement
+    keeps that plan, so every commit scanned `messages` (2–8 ms at 12,000 rows, seen with
+    auto_explain in a paced run). tests/storage/test_sql_store.py checks the plans.
     """
 
     lock: Select[Any]  # `ids`: ["conv", ...] -> the conversation ids that exist, now locked
     last_seqs: Select[Any]  # `ids` -> (conversation id, its highest seq or None)
     stored_by_client_ids: Select[Any]  # `keys`: [["conv", "client id"], ...] -> those messages
+
+
+# LIMIT 1 as SQL text, not a bound parameter: a generic plan cannot know a parameter's value.
+_ONE = literal_column("1")
 
 
 def _group_statements(dialect: str) -> GroupStatements:
@@ -88,15 +112,25 @@ def _group_statements(dialect: str) -> GroupStatements:
         key_conversation = func.json_extract(keys.c.value, "$[0]")
         key_client_id = func.json_extract(keys.c.value, "$[1]")
     # FOR UPDATE serialises appends to a conversation across processes on PostgreSQL, so two
-    # service instances cannot both pick the same next seq; ORDER BY makes every writer take a
-    # group's row locks in the same order, so two groups cannot deadlock. SQLite renders no lock
+    # service instances cannot both pick the same next seq; every writer takes a group's row
+    # locks in the same order (ids sorted by the caller, locked one by one in that order on
+    # PostgreSQL; ORDER BY elsewhere), so two groups cannot deadlock. SQLite renders no lock
     # clause and is serialised by BEGIN IMMEDIATE instead.
-    lock = (
-        select(_conversation_id)
-        .where(_conversation_id.in_(select(ids.c.value)))
-        .order_by(_conversation_id)
-        .with_for_update(of=conversations)
-    )
+    if dialect == "postgresql":
+        locked = (
+            select(_conversation_id)
+            .where(_conversation_id == ids.c.value)
+            .limit(_ONE)
+            .with_for_update()
+            .lateral("c")
+        )
+        lock = select(locked.c.id).select_from(ids).join(locked, true())
+    else:
+        lock = (
+            select(_conversation_id)
+            .where(_conversation_id.in_(select(ids.c.value)))
+            .order_by(_conversation_id)
+        )
     # A separate statement from the lock, on purpose: under READ COMMITTED each statement sees
     # what was committed before it started, so only a statement issued after the lock is granted
     # sees the rows the previous lock holder added. One max() per conversation (not GROUP BY),
@@ -106,10 +140,15 @@ def _group_statements(dialect: str) -> GroupStatements:
         select(func.max(messages_t.c.seq)).where(_message_conversation == ids.c.value).scalar_subquery()
     )
     on = and_(_message_conversation == key_conversation, messages_t.c.client_message_id == key_client_id)
+    if dialect == "postgresql":
+        stored = select(*MESSAGE_COLUMNS).where(on).limit(_ONE).lateral("m")
+        stored_by_client_ids = select(*stored.c).select_from(keys).join(stored, true())
+    else:
+        stored_by_client_ids = select(*MESSAGE_COLUMNS).select_from(keys.join(messages_t, on))
     return GroupStatements(
         lock=lock,
         last_seqs=select(ids.c.value, last_seq),
-        stored_by_client_ids=select(*MESSAGE_COLUMNS).select_from(keys.join(messages_t, on)),
+        stored_by_client_ids=stored_by_client_ids,
     )
 
 

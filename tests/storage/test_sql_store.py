@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -19,6 +20,7 @@ from app.storage.database import WRITER_AUTOCHECKPOINT_PAGES, make_engine, mask_
 from app.storage.migrate import upgrade
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, utc_now
 from app.storage.sql import SqlTranscriptStore
+from app.storage.statements import GROUP_STATEMENTS
 
 NewConv = Callable[..., NewConversation]
 NewMsg = Callable[..., NewMessage]
@@ -412,6 +414,40 @@ async def test_a_read_after_postgresql_dropped_the_readers_connections_succeeds(
         assert (await store.get_conversation(conv.id)).id == conv.id
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgresql_group_statements_look_each_key_up_in_an_index(
+    migrated_postgres_url: str, new_conversation: NewConv, new_message: NewMsg
+) -> None:
+    # The planner guesses 100 rows for a JSON array function; as plain joins, the lock and the
+    # client id look-up hashed whole tables of this size, on every commit.
+    store = SqlTranscriptStore(migrated_postgres_url)
+    await store.open()
+    try:
+        conversations = [new_conversation() for _ in range(2000)]
+        await asyncio.gather(*(store.create_conversation(conv) for conv in conversations))
+        await asyncio.gather(
+            *(
+                store.append(conv.id, [new_message(client_message_id=f"{conv.id}-{k}") for k in range(3)])
+                for conv in conversations
+            )
+        )
+    finally:
+        await store.close()
+    ids = json.dumps(sorted(conv.id for conv in conversations[:5]))
+    keys = json.dumps([[conv.id, "new"] for conv in conversations[:5]])
+    statements = GROUP_STATEMENTS["postgresql"]
+    engine = make_engine(migrated_postgres_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE conversations, messages"))
+            for statement in (statements.lock.params(ids=ids), statements.stored_by_client_ids.params(keys=keys)):
+                sql = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+                plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {sql}").scalars())
+                assert "Seq Scan" not in plan and "Index" in plan, plan
+    finally:
+        engine.dispose()
 
 
 def _terminate_other_backends(url: str) -> int:
