@@ -2,7 +2,7 @@
 side by side with a bare FastAPI echo WebSocket measured in the same run.
 
     .venv/bin/python bench/ws_bench.py [--conversations 1000] [--turns 5] [--paced-turns 3] [--think 20] [--rounds 3]
-                                       [--workers N --redis-url URL] [--database-url URL]
+                                       [--workers N --redis-url URL] [--database-url URL] [--floor]
 
 Both servers are real uvicorn processes on 127.0.0.1 (the same number of workers, same uvicorn
 settings). Huashu runs on a temporary SQLite file with durable acks (WAL, synchronous=FULL, group
@@ -15,6 +15,9 @@ Each round measures, for each server:
 * paced: every connection sends one message every `--think` seconds (random phase), the load of
   N customers typing; latency is measured from the *scheduled* send time to the first reply
   (echo: the echo), so a server that falls behind is not flattered (no coordinated omission).
+
+`--floor` adds a third server, measured in the same rounds: Huashu's `ack` and one canned
+`reply` per message with nothing behind them (`floor_app`), the cost of the protocol itself.
 
 A Huashu turn is: send `message`, receive its `ack` and the bot's `reply` frames (the ack says how
 many `replies` follow, as a widget would use it). Reported figures are medians over the rounds.
