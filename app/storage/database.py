@@ -92,10 +92,12 @@ def make_engine(url: str | URL, *, writer: bool = False, reader: bool = False, p
             BEGIN IMMEDIATE so the writer takes the write lock up front instead of failing to
             upgrade a read lock later, and leave WAL checkpoints to `WalCheckpointer`
             (`app/storage/checkpoint.py`). PostgreSQL: no ping at checkout (see below).
-        reader: the engine of the store's reads. PostgreSQL: autocommit, so a read is one round
-            trip instead of four (ping, BEGIN, the statement, ROLLBACK at check-in); a read that
-            needs one snapshot for several statements asks for a transaction itself, and the store
-            reads again on a fresh connection when the pooled one was dropped.
+        reader: the engine of the store's reads, in autocommit: each statement reads its own
+            snapshot, and a read that needs one snapshot for several statements begins a
+            transaction itself (`SqlTranscriptStore.list_conversations`). PostgreSQL: a read is
+            one round trip instead of four (ping, BEGIN, the statement, ROLLBACK at check-in), and
+            the store reads again on a fresh connection when the pooled one was dropped. SQLite:
+            no BEGIN and ROLLBACK statements around each read.
         pool_size: connections kept open.
     """
     parsed = parse_url(url)
@@ -109,7 +111,7 @@ def make_engine(url: str | URL, *, writer: bool = False, reader: bool = False, p
         )
         _configure_sqlite(
             engine,
-            begin="BEGIN IMMEDIATE" if writer else "BEGIN",
+            begin="BEGIN IMMEDIATE" if writer else None if reader else "BEGIN",
             # The writer leaves checkpoints to `WalCheckpointer`, off the commit path.
             autocheckpoint_pages=WRITER_AUTOCHECKPOINT_PAGES if writer else None,
         )
@@ -129,7 +131,10 @@ def make_engine(url: str | URL, *, writer: bool = False, reader: bool = False, p
     )
 
 
-def _configure_sqlite(engine: Engine, *, begin: str, autocheckpoint_pages: int | None) -> None:
+def _configure_sqlite(engine: Engine, *, begin: str | None, autocheckpoint_pages: int | None) -> None:
+    """Pragmas on every connection; `begin` is what SQLAlchemy's begin emits (None: nothing, so
+    statements run in sqlite3's autocommit mode and `BEGIN` is the caller's to emit)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # sqlite3's own implicit BEGIN skips SELECT and SAVEPOINT, which breaks savepoints inside
@@ -145,6 +150,9 @@ def _configure_sqlite(engine: Engine, *, begin: str, autocheckpoint_pages: int |
                 cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages}")
         finally:
             cursor.close()
+
+    if begin is None:
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

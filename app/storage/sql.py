@@ -462,11 +462,14 @@ class SqlTranscriptStore:
             conditions.append(conversations.c.created_at < as_utc(until, "until"))
 
         def run(conn: Connection) -> tuple[list[StoredConversation], int]:
-            # One snapshot for both statements, so the page and the total agree. SQLite's read
-            # transaction already is one; PostgreSQL's default READ COMMITTED is not.
+            # One snapshot for both statements, so the page and the total agree: the reader runs
+            # each statement alone otherwise. On SQLite a transaction is one snapshot; PostgreSQL's
+            # default READ COMMITTED is not.
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN")  # the read engine emits no BEGIN of its own
                 total = conn.execute(
                     select(func.count()).select_from(conversations).where(*conditions)
                 ).scalar()

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import closing
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from app.storage.database import WRITER_AUTOCHECKPOINT_PAGES, make_engine, mask_
 from app.storage.migrate import upgrade
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, utc_now
 from app.storage.sql import SqlTranscriptStore
-from app.storage.statements import GROUP_STATEMENTS
+from app.storage.statements import GROUP_STATEMENTS, INSERT_CONVERSATION
 
 NewConv = Callable[..., NewConversation]
 NewMsg = Callable[..., NewMessage]
@@ -369,6 +370,40 @@ async def test_two_stores_on_one_database_never_collide_on_seq(
     stored = await one.messages(conv.id)
     assert [m.seq for m in stored] == list(range(1, 61))
     assert sorted(m.client_message_id or "" for m in stored) == sorted(f"c-{i}" for i in range(60))
+
+
+async def test_a_page_and_its_total_come_from_one_snapshot(
+    open_sql: OpenSql, database_url: str, new_conversation: NewConv
+) -> None:
+    # The read engine runs statements alone (autocommit); listing begins a transaction of its
+    # own so that a conversation created between the count and the page shows in neither.
+    store = await open_sql()
+    for _ in range(3):
+        await store.create_conversation(new_conversation())
+    late = new_conversation()
+    other = make_engine(database_url, pool_size=1)
+    counted: list[str] = []
+
+    def after_count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "count(" in statement and not counted:
+            counted.append(statement)
+            with other.begin() as writer:
+                writer.execute(
+                    INSERT_CONVERSATION,
+                    {**asdict(late), "updated_at": late.created_at, "ended_at": None},
+                )
+
+    assert store._reader is not None
+    event.listen(store._reader, "after_cursor_execute", after_count)
+    try:
+        page, total = await store.list_conversations(limit=50)
+    finally:
+        event.remove(store._reader, "after_cursor_execute", after_count)
+        other.dispose()
+
+    assert counted, "the count ran"
+    assert (len(page), total) == (3, 3)
+    assert (await store.list_conversations(limit=50))[1] == 4
 
 
 @pytest.mark.postgres
