@@ -86,8 +86,8 @@ def floor_app() -> Any:
 
     Each `message` is parsed and answered with an `ack` and one canned `reply`, as JSON text
     frames: no validation, no engine, nothing stored. It measures what the protocol itself costs
-    on this stack (one frame in, two out, where echo sends one), the bound that no implementation
-    of the protocol on FastAPI + uvicorn can beat.
+    on this stack (one frame in, two out, where echo sends one): about the least any
+    implementation of the protocol on FastAPI + uvicorn can spend on a turn.
     """
     app = FastAPI()
 
