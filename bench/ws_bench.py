@@ -62,8 +62,19 @@ TURN_TIMEOUT_S = 30.0
 # ---------------------------------------------------------------- the echo server (a subprocess)
 
 
-def echo_app() -> Any:
+def reference_app() -> FastAPI:
+    """A bare FastAPI app with the `/healthz` the bench polls before it starts."""
     app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def echo_app() -> Any:
+    app = reference_app()
 
     @app.websocket("/ws/echo")
     async def echo(websocket: WebSocket) -> None:
@@ -73,10 +84,6 @@ def echo_app() -> Any:
                 await websocket.send_text(await websocket.receive_text())
         except WebSocketDisconnect:
             return
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 
@@ -89,7 +96,7 @@ def floor_app() -> Any:
     on this stack (one frame in, two out, where echo sends one): about the least any
     implementation of the protocol on FastAPI + uvicorn can spend on a turn.
     """
-    app = FastAPI()
+    app = reference_app()
 
     @app.websocket("/ws/chat")
     async def chat(websocket: WebSocket) -> None:
@@ -129,10 +136,6 @@ def floor_app() -> Any:
                     await websocket.send_text(json.dumps(reply, ensure_ascii=False))
         except WebSocketDisconnect:
             return
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

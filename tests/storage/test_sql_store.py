@@ -7,7 +7,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -413,12 +413,7 @@ async def test_a_write_after_postgresql_dropped_the_writers_connection_succeeds(
     # What a PostgreSQL restart does to a pooled connection. The writer does not ping before
     # every batch (a round trip per commit): the statement that finds the connection dead fails
     # the first attempt, and the batch is written again on a fresh connection.
-    store = SqlTranscriptStore(migrated_postgres_url)
-    await store.open()
-    try:
-        conv = new_conversation()
-        await store.create_conversation(conv)
-        await store.append(conv.id, [new_message(client_message_id="before")])
+    async with _store_with_one_message(migrated_postgres_url, new_conversation, new_message) as (store, conv):
         assert _terminate_other_backends(migrated_postgres_url) >= 1
 
         [after] = await store.append(conv.id, [new_message(client_message_id="after")])
@@ -426,8 +421,6 @@ async def test_a_write_after_postgresql_dropped_the_writers_connection_succeeds(
         assert after.seq == 2 and not after.duplicate
         assert store.stats.failed_commits == 0
         assert [m.client_message_id for m in await store.messages(conv.id)] == ["before", "after"]
-    finally:
-        await store.close()
 
 
 @pytest.mark.postgres
@@ -436,19 +429,12 @@ async def test_a_read_after_postgresql_dropped_the_readers_connections_succeeds(
 ) -> None:
     # The readers do not ping at checkout either (with autocommit, a read is one round trip):
     # a read that finds its pooled connection dead runs again on a fresh one.
-    store = SqlTranscriptStore(migrated_postgres_url)
-    await store.open()
-    try:
-        conv = new_conversation()
-        await store.create_conversation(conv)
-        await store.append(conv.id, [new_message(client_message_id="before")])
+    async with _store_with_one_message(migrated_postgres_url, new_conversation, new_message) as (store, conv):
         assert len(await store.messages(conv.id)) == 1  # the read pool now holds a connection
         assert _terminate_other_backends(migrated_postgres_url) >= 1
 
         assert [m.client_message_id for m in await store.messages(conv.id)] == ["before"]
         assert (await store.get_conversation(conv.id)).id == conv.id
-    finally:
-        await store.close()
 
 
 @pytest.mark.postgres
@@ -483,6 +469,22 @@ async def test_postgresql_group_statements_look_each_key_up_in_an_index(
                 assert "Seq Scan" not in plan and "Index" in plan, plan
     finally:
         engine.dispose()
+
+
+@asynccontextmanager
+async def _store_with_one_message(
+    url: str, new_conversation: NewConv, new_message: NewMsg
+) -> AsyncIterator[tuple[SqlTranscriptStore, NewConversation]]:
+    """An open store on `url` holding one conversation with one message (client id "before")."""
+    store = SqlTranscriptStore(url)
+    await store.open()
+    try:
+        conv = new_conversation()
+        await store.create_conversation(conv)
+        await store.append(conv.id, [new_message(client_message_id="before")])
+        yield store, conv
+    finally:
+        await store.close()
 
 
 def _terminate_other_backends(url: str) -> int:
