@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
+    Integer,
     Select,
     String,
     Table,
@@ -95,7 +97,7 @@ class GroupStatements:
 
 
 # LIMIT 1 as SQL text, not a bound parameter: a generic plan cannot know a parameter's value.
-_ONE = literal_column("1")
+_ONE: ColumnClause[int] = literal_column("1", Integer())
 
 
 def _group_statements(dialect: str) -> GroupStatements:
