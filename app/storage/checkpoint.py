@@ -55,8 +55,8 @@ class WalCheckpointer:
 
     def checkpoint(self) -> None:
         """One PASSIVE checkpoint of whatever the WAL holds."""
-        # A raw DBAPI connection: our engines emit BEGIN on SQLAlchemy's begin, and a checkpoint
-        # cannot run inside a transaction (the connect event puts sqlite3 in autocommit mode).
+        # A raw DBAPI connection, outside SQLAlchemy's transactions: a checkpoint cannot run inside
+        # one (the connect event puts sqlite3 in autocommit mode).
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
