@@ -8,13 +8,16 @@ import sys
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.nlu.analyzer import Analyzer
 
 app = typer.Typer(help="Huashu (话术): scripted customer-service conversation engine.", no_args_is_help=True)
 flows_app = typer.Typer(help="Inspect flows.", no_args_is_help=True)
@@ -90,11 +93,8 @@ def check(
 # ---------------------------------------------------------------- analyze
 
 
-def analyze_lines(lines: TextIO, out: TextIO, default_today: date) -> int:
+def analyze_lines(lines: TextIO, out: TextIO, default_today: date, analyzer: Analyzer) -> int:
     """JSON Lines in (`{"text": ...}`), JSON Lines out, one per input line in order; bad lines → `{"error"}`."""
-    from app.nlu.analyzer import get_analyzer
-
-    analyzer = get_analyzer()
     errors = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -130,15 +130,18 @@ def analyze(
         default_today = date.fromisoformat(today) if today else datetime.now(UTC).date()
     except ValueError:
         raise typer.BadParameter(f"{today!r} is not a date (YYYY-MM-DD)", param_hint="--today") from None
+    from app.nlu.analyzer import get_analyzer
+
+    analyzer = get_analyzer(_settings().scripts_dir)
     if file == "-":
-        analyze_lines(sys.stdin, sys.stdout, default_today)
+        analyze_lines(sys.stdin, sys.stdout, default_today, analyzer)
         return
     path = Path(file)
     if not path.is_file():
         err_console.print(f"[red]no such file:[/red] {file}")
         raise typer.Exit(2)
     with path.open(encoding="utf-8") as lines:
-        analyze_lines(lines, sys.stdout, default_today)
+        analyze_lines(lines, sys.stdout, default_today, analyzer)
 
 
 # ---------------------------------------------------------------- phrases and flows

@@ -13,7 +13,7 @@ from app.nlu.analyzer import get_analyzer
 
 @lru_cache(maxsize=4)
 def _engine(flows_dir: Path, scripts_dir: Path, default_flow: str) -> Engine:
-    return Engine(load_content(flows_dir, scripts_dir), get_analyzer(), default_flow=default_flow)
+    return Engine(load_content(flows_dir, scripts_dir), get_analyzer(scripts_dir), default_flow=default_flow)
 
 
 def build_engine(settings: Settings | None = None) -> Engine:

@@ -28,6 +28,7 @@ from app.content.model import (
     Content,
     Flow,
     ForbiddenPhrase,
+    IntentSpec,
     Phrase,
     Restatement,
     Route,
@@ -35,7 +36,7 @@ from app.content.model import (
     Template,
 )
 from app.content.yamlio import LineDict, line_of, load_yaml_text
-from app.nlu.analysis import CONFIRMATIONS, EMOTIONS, INTENTS
+from app.nlu.analysis import CONFIRMATIONS, CORE_INTENTS, EMOTIONS
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CONDITION_KEYS = {
@@ -82,6 +83,8 @@ class _Collector:
     """Gathers defects so one `huashu check` run reports all of them."""
 
     defects: list[ContentDefect] = field(default_factory=list)
+    # The pack's declared intents; None when a flow is parsed on its own (names are then not checked).
+    intents: tuple[str, ...] | None = None
 
     def add(self, defect: ContentDefect) -> None:
         self.defects.append(defect)
@@ -156,13 +159,13 @@ def _parse_condition(raw: Any, ctx: dict[str, Any], out: _Collector) -> Conditio
         below = None
     handoff = raw.get("handoff")
     return Condition(
-        intents=_names(raw["intent"], INTENTS, "intent", ctx, out) if "intent" in raw else None,
-        not_intents=_names(raw["not_intent"], INTENTS, "not_intent", ctx, out) if "not_intent" in raw else None,
+        intents=_names(raw["intent"], out.intents, "intent", ctx, out) if "intent" in raw else None,
+        not_intents=_names(raw["not_intent"], out.intents, "not_intent", ctx, out) if "not_intent" in raw else None,
         emotions=_names(raw["emotion"], EMOTIONS, "emotion", ctx, out) if "emotion" in raw else None,
         confirmation=confirmation if confirmation in CONFIRMATIONS else None,
         handoff=bool(handoff) if handoff is not None else None,
         confidence_below=float(below) if below is not None else None,
-        topics=_names(raw["topic"], INTENTS, "topic", ctx, out) if "topic" in raw else None,
+        topics=_names(raw["topic"], out.intents, "topic", ctx, out) if "topic" in raw else None,
         slots_missing=_names(raw["slot_missing"], None, "slot_missing", ctx, out) if "slot_missing" in raw else None,
         slots_present=_names(raw["slot_present"], None, "slot_present", ctx, out) if "slot_present" in raw else None,
         counters_at_least=counters,
@@ -318,7 +321,7 @@ def _parse_phrases(raw: Any, file: str, out: _Collector) -> list[Phrase]:
             Phrase(
                 id=phrase_id,
                 stage=stage,
-                scenarios=_names(item.get("scenarios"), INTENTS, "scenarios", ctx, out),
+                scenarios=_names(item.get("scenarios"), out.intents, "scenarios", ctx, out),
                 channels=_names(item.get("channels", list(CHANNELS)), CHANNELS, "channels", ctx, out),
                 templates=templates,
                 keywords=tuple(str(k) for k in _as_list(item.get("keywords"))),
@@ -410,6 +413,65 @@ def _parse_restatement(raw: Any, file: str, out: _Collector) -> Restatement:
     )
 
 
+# ---------------------------------------------------------------- intents
+
+_INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_INTENT_KEYS = frozenset({"intent", "description", "examples"})
+INTENTS_DIR = "nlu/intents"  # below a pack's scripts folder
+
+
+def _parse_intents(raw: Any, file: str, out: _Collector) -> list[IntentSpec]:
+    """One intent file: a YAML list of {intent, description, examples} (the public format, docs/packs.md)."""
+    if not isinstance(raw, list):
+        out.add(SchemaError("an intent file is a YAML list of {intent, description, examples}", file=file, line=1))
+        return []
+    intents = []
+    for item in raw:
+        line = line_of(item)
+        if not isinstance(item, dict):
+            out.add(SchemaError("each entry must be a mapping {intent, description, examples}", file=file, line=line))
+            continue
+        for key in sorted(set(item) - _INTENT_KEYS):
+            out.add(SchemaError(f"unknown key `{key}` in an intent entry", file=file, line=line, hint="keys are intent, description, examples"))
+        name, description, examples = item.get("intent"), item.get("description"), item.get("examples")
+        if not isinstance(name, str) or not _INTENT_NAME.match(name):
+            out.add(SchemaError(f"`intent` must be a lower-case name like order_status, not {name!r}", file=file, line=line))
+            continue
+        if not isinstance(description, str) or not description.strip():
+            out.add(SchemaError(f"intent {name!r} needs a `description`", file=file, line=line, hint="say in one line what customers mean by it"))
+        if not isinstance(examples, list) or not examples or not all(isinstance(e, str) and e.strip() for e in examples):
+            out.add(SchemaError(f"intent {name!r} needs `examples`: a list of non-empty texts", file=file, line=line,
+                                hint="quote texts YAML would read as numbers or booleans"))
+            continue
+        intents.append(IntentSpec(name, str(description or ""), tuple(examples), file, line or 0))
+    return intents
+
+
+def _collect_intents(scripts_dir: Path, out: _Collector, digest: Any) -> dict[str, IntentSpec]:
+    intents: dict[str, IntentSpec] = {}
+    folder = scripts_dir / INTENTS_DIR
+    paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not paths:
+        out.add(SchemaError("the pack declares no intents", file=str(folder), hint="add scripts_zh/nlu/intents/*.yaml (docs/packs.md)"))
+    for path in paths:
+        raw = _read(path, out)
+        if raw is None:
+            continue
+        digest.update(path.name.encode() + path.read_bytes())
+        for spec in _parse_intents(raw, str(path), out):
+            if spec.name in intents:
+                first = intents[spec.name]
+                out.add(DuplicateId(f"intent {spec.name!r} is declared twice", file=spec.file, line=spec.line,
+                                    hint=f"first declared at {first.file}:{first.line}; merge the two entries"))
+                continue
+            intents[spec.name] = spec
+    missing = [name for name in CORE_INTENTS if name not in intents]
+    if paths and missing:
+        out.add(SchemaError(f"the pack lacks the core intent(s) {missing}", file=str(folder),
+                            hint=f"every pack declares {', '.join(CORE_INTENTS)}: the engine and flows rely on them"))
+    return intents
+
+
 # ---------------------------------------------------------------- the whole
 
 
@@ -441,6 +503,8 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
 
     out = _Collector()
     digest = hashlib.sha256()
+    intents = _collect_intents(scripts_dir, out, digest)
+    out.intents = tuple(intents)
     flows: dict[str, Flow] = {}
     for path in sorted(flows_dir.glob("*.yaml")):
         text = _read_text(path, out)
@@ -500,10 +564,20 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         forbidden=tuple(forbidden),
         stage_cues=cues,
         restatement=restatement,
+        intents=intents,
         version=digest.hexdigest()[:12],
     )
     out.defects.extend(validate(content))
     return content, out.defects
+
+
+def load_intents(scripts_dir: Path) -> dict[str, IntentSpec]:
+    """A pack's declared intents in declaration order; raises `ContentErrors` when the files are broken."""
+    out = _Collector()
+    intents = _collect_intents(scripts_dir, out, hashlib.sha256())
+    if out.defects:
+        raise ContentErrors(out.defects)
+    return intents
 
 
 def load_content(flows_dir: Path, scripts_dir: Path) -> Content:

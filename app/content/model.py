@@ -210,6 +210,17 @@ class Restatement:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentSpec:
+    """One intent of a pack (scripts_zh/nlu/intents/*.yaml): what it means and the examples it is fit on."""
+
+    name: str
+    description: str
+    examples: tuple[str, ...]
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
     """Everything loaded from flows/ and scripts_zh/."""
 
@@ -219,4 +230,5 @@ class Content:
     forbidden: tuple[ForbiddenPhrase, ...] = ()
     stage_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     restatement: Restatement = field(default_factory=Restatement)
+    intents: Mapping[str, IntentSpec] = field(default_factory=dict)  # in declaration order
     version: str = ""  # a digest of all files, so QA reports can say which content they used

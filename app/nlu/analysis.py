@@ -7,22 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-# Public interface: integrators and flows refer to these names.
-INTENTS: Final = (
-    "greeting",
-    "product_info",
-    "policy",
-    "membership",
-    "warranty",
-    "return_refund",
-    "order_status",
-    "complaint",
-    "repair",
-    "invoice",
-    "handoff",
-    "thanks_bye",
-    "other",
-)
+# Public interface: the intents every pack declares, because the engine and flows rely on them
+# (docs/packs.md). A pack's other intents are data: scripts_zh/nlu/intents/*.yaml.
+CORE_INTENTS: Final = ("greeting", "complaint", "handoff", "thanks_bye", "other")
 CONFIRMATIONS: Final = ("yes", "no", "unclear")
 EMOTIONS: Final = ("neutral", "negative", "angry", "positive")
 SLOT_NAMES: Final = ("order_id", "phone", "email", "date", "product_model", "amount")

@@ -1,18 +1,22 @@
 """The NLU entry point: one `Analyzer` turns a customer message into an `Analysis`.
 
-`Analyzer.load()` builds every part from package data (about a second, mostly jieba's dictionary);
+`Analyzer.load(scripts_dir)` builds every part from a pack's data (about a second, mostly jieba's dictionary):
+the intent model is fit on the pack's intent examples at load, so a new intent needs no build step;
 `analyze` is then pure and deterministic: the same text and `today` give the same `Analysis`, and
-no clock, randomness or I/O is involved. `get_analyzer()` shares one instance per process.
+no clock, randomness or I/O is involved. `get_analyzer(scripts_dir)` shares one instance per pack and process.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from app.config import PROJECT_ROOT
 from app.nlu.analysis import Analysis
 from app.nlu.confirmation import ConfirmationDetector
 from app.nlu.emotion import EmotionDetector
@@ -20,11 +24,11 @@ from app.nlu.handoff import HandoffDetector
 from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
 from app.nlu.lexicon import LexiconSet
 from app.nlu.normalize import Normalizer
-from app.nlu.resources import read_jsonl, read_yaml
-from app.nlu.segment import Segmenter
+from app.nlu.resources import PackData
+from app.nlu.segment import DOMAIN_DICT, Segmenter, build_tokenizer
 from app.nlu.slots import SlotExtractor
 
-TRAIN_FILE: Final = "train.jsonl"
+DEFAULT_SCRIPTS_DIR: Final = PROJECT_ROOT / "scripts_zh"  # the default (retail) pack
 DEFAULT_CACHE_SIZE: Final = 8192  # QA replay repeats messages ("好的", "谢谢") across transcripts
 # Slot presence is a training feature; which day "today" is does not change presence.
 _TRAINING_DAY: Final = date(2026, 1, 15)
@@ -50,21 +54,35 @@ class Analyzer:
         self._cached = lru_cache(maxsize=cache_size)(self._analyze) if cache_size else self._analyze
 
     @classmethod
-    def load(cls, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
-        """Build from package data and train the intent model on the training split."""
+    def load(cls, scripts_dir: Path = DEFAULT_SCRIPTS_DIR, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
+        """Build from a pack's scripts folder: its declared intents and their examples, and `nlu/`.
+
+        Raises `ContentErrors` for broken intent files and `DataError` for other broken NLU data.
+        """
+        from app.content.loader import load_intents  # content imports nlu.analysis: import on use
+
+        intents = load_intents(scripts_dir)
+        examples = ((text, spec.name) for spec in intents.values() for text in spec.examples)
+        return cls.build(list(intents), examples, PackData(scripts_dir / "nlu"), cache_size=cache_size)
+
+    @classmethod
+    def build(cls, intents: Sequence[str], examples: Iterable[tuple[str, str]], data: PackData, *,
+              cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
+        """Fit the intent model on (text, intent) examples; the other parts read `data`."""
         normalizer = Normalizer()
-        segmenter = Segmenter()
-        slots = SlotExtractor(read_yaml("slots.yaml"))
+        segmenter = Segmenter(build_tokenizer(data.read_text(DOMAIN_DICT)))
+        slots = SlotExtractor(data.read_yaml("slots.yaml"))
         samples = []
-        for record in read_jsonl(TRAIN_FILE):
-            normalized = normalizer(record["text"])
+        for text, intent in examples:
+            normalized = normalizer(text)
             slot_names = slots.extract(normalized, _TRAINING_DAY)
-            samples.append((extract_features(normalized, slot_names), record["intent"]))
-        intents = IntentClassifier(NaiveBayes.fit(samples), read_yaml("intent_lexicon.yaml"))
-        confirmation = ConfirmationDetector(read_yaml("confirmation.yaml"))
-        emotion = EmotionDetector(read_yaml("emotion_lexicon.yaml"))
-        handoff = HandoffDetector(read_yaml("handoff.yaml"))
-        return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, intents,
+            samples.append((extract_features(normalized, slot_names), intent))
+        model = NaiveBayes.fit(samples, intents)
+        classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"))
+        confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
+        emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
+        handoff = HandoffDetector(data.read_yaml("handoff.yaml"))
+        return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, classifier,
                    cache_size=cache_size)
 
     def analyze(self, text: str, *, today: date) -> Analysis:
@@ -97,14 +115,16 @@ class Analyzer:
 
 
 _lock = threading.Lock()
-_shared: Analyzer | None = None
+_shared: dict[Path, Analyzer] = {}
 
 
-def get_analyzer() -> Analyzer:
-    """The process-wide analyzer, built on first use (thread-safe)."""
-    global _shared
-    if _shared is None:
+def get_analyzer(scripts_dir: Path = DEFAULT_SCRIPTS_DIR) -> Analyzer:
+    """The process-wide analyzer of a pack's scripts folder, built on first use (thread-safe)."""
+    key = scripts_dir.resolve()
+    analyzer = _shared.get(key)
+    if analyzer is None:
         with _lock:
-            if _shared is None:
-                _shared = Analyzer.load()
-    return _shared
+            analyzer = _shared.get(key)
+            if analyzer is None:
+                analyzer = _shared[key] = Analyzer.load(key)
+    return analyzer

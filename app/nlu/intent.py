@@ -1,8 +1,8 @@
 """Intent classification: a Naive Bayes model trained at load time plus weighted lexicon cues.
 
 Multinomial Naive Bayes over binary features (CJK character unigrams and bigrams, first/last
-character, Latin words, number shapes, slot presence) is trained from `data/train.jsonl` in tens of
-milliseconds and scores a message in a few microseconds. The lexicon (`data/intent_lexicon.yaml`)
+character, Latin words, number shapes, slot presence) is trained from the pack's intent examples
+(`scripts_zh/nlu/intents/*.yaml`) in tens of milliseconds and scores a message in a few microseconds. The lexicon (the pack's `nlu/intent_lexicon.yaml`)
 adds log-odds for high-precision phrases, emotion and hand-off add their own evidence, and a
 softmax whose temperature was chosen by cross-validation on the training split turns the scores
 into `confidence`. Messages made of features the model has never seen lean towards `other`.
@@ -14,11 +14,11 @@ import math
 import re
 import struct
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final, NamedTuple
 
-from app.nlu.analysis import INTENTS
+from app.nlu.analysis import CORE_INTENTS
 from app.nlu.lexicon import Match, PhraseMatcher
 from app.nlu.resources import DataError
 
@@ -32,12 +32,7 @@ MAX_ALTERNATIVES: Final = 3
 WEIGHT_SCALE: Final = 32  # fixed-point scale of the model's log-likelihoods (1/32 nat)
 LANE_OFFSET: Final = 1 << 10  # keeps every packed log-likelihood (≥ -32 nat) non-negative
 
-_OTHER: Final = INTENTS.index("other")
-_HANDOFF: Final = INTENTS.index("handoff")
-_COMPLAINT: Final = INTENTS.index("complaint")
-_THANKS_BYE: Final = INTENTS.index("thanks_bye")
 _INVERSE_TEMPERATURE: Final = 1.0 / TEMPERATURE
-_LANES: Final = struct.Struct(f"<{len(INTENTS)}I")  # one unsigned 32-bit lane per intent
 _CJK_RUN: Final = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_OR_NUMBER: Final = re.compile(r"[a-z]+|[0-9]+")
 
@@ -83,54 +78,61 @@ class NaiveBayes:
     score(c) = log P(c) + Σ_known_f log P(f|c); unseen features are skipped. Each log P(f|c) is
     stored in fixed point (1/WEIGHT_SCALE nat; rounding ≤ 0.016 nat, far below the model's own
     resolution) plus LANE_OFFSET to keep it non-negative, and a feature's 13 values are packed into
-    one Python int, 32 bits per intent. Scoring a message is then a C-level lookup, one `sum()` of
+    one Python int, 32 bits per intent (in the order of `intents`, the pack's declaration order). Scoring a message is then a C-level lookup, one `sum()` of
     a few big ints and one `struct.unpack`, instead of a Python loop over (feature, intent) pairs:
     several times faster, which the per-turn budget needs. A lane cannot overflow: that
     would take 2**32 / (2 * LANE_OFFSET) features in one message.
     """
 
-    def __init__(self, priors: tuple[float, ...], rows: dict[str, int]) -> None:
+    def __init__(self, intents: tuple[str, ...], priors: tuple[float, ...], rows: dict[str, int]) -> None:
+        self.intents = intents
         self.priors = priors
         self.rows = rows  # feature → packed fixed-point log-likelihoods (see class docstring)
+        self._lanes = struct.Struct(f"<{len(intents)}I")  # one unsigned 32-bit lane per intent
 
     @classmethod
-    def fit(cls, samples: Iterable[tuple[AbstractSet[str], str]], alpha: float = ALPHA) -> NaiveBayes:
-        """Train on (features, intent) pairs; every intent must occur at least once."""
+    def fit(cls, samples: Iterable[tuple[AbstractSet[str], str]], intents: Sequence[str],
+            alpha: float = ALPHA) -> NaiveBayes:
+        """Train on (features, intent) pairs; every one of `intents` must occur at least once."""
+        intents = tuple(intents)
         documents: Counter[str] = Counter()
-        counts: dict[str, Counter[str]] = {intent: Counter() for intent in INTENTS}
+        counts: dict[str, Counter[str]] = {intent: Counter() for intent in intents}
         for features, intent in samples:
+            if intent not in counts:
+                raise DataError(f"training example labelled with undeclared intent {intent!r}")
             documents[intent] += 1
             counts[intent].update(features)
-        missing = [intent for intent in INTENTS if not documents[intent]]
+        missing = [intent for intent in intents if not documents[intent]]
         if missing:
             raise DataError(f"no training examples for intents {missing}")
+        lanes = struct.Struct(f"<{len(intents)}I")
         vocabulary = sorted(set().union(*counts.values()))
         total = sum(documents.values())
-        priors = tuple(math.log(documents[intent] / total) for intent in INTENTS)
-        denominators = [math.log(sum(counts[i].values()) + alpha * len(vocabulary)) for i in INTENTS]
+        priors = tuple(math.log(documents[intent] / total) for intent in intents)
+        denominators = [math.log(sum(counts[i].values()) + alpha * len(vocabulary)) for i in intents]
         rows = {
-            feature: int.from_bytes(_LANES.pack(*(
+            feature: int.from_bytes(lanes.pack(*(
                 LANE_OFFSET + round(WEIGHT_SCALE * (math.log(counts[intent][feature] + alpha) - denominator))
-                for intent, denominator in zip(INTENTS, denominators, strict=True)
+                for intent, denominator in zip(intents, denominators, strict=True)
             )), "little")
             for feature in vocabulary
         }
-        return cls(priors, rows)
+        return cls(intents, priors, rows)
 
     def log_likelihoods(self, feature: str) -> tuple[float, ...] | None:
         """log P(feature | intent) per intent as stored (for inspection and tests)."""
         row = self.rows.get(feature)
         if row is None:
             return None
-        lanes = _LANES.unpack(row.to_bytes(_LANES.size, "little"))
+        lanes = self._lanes.unpack(row.to_bytes(self._lanes.size, "little"))
         return tuple((lane - LANE_OFFSET) / WEIGHT_SCALE for lane in lanes)
 
     def log_scores(self, features: AbstractSet[str], scale: float = 1.0) -> tuple[list[float], int, int]:
-        """Per-intent log-scores times `scale` (INTENTS order), the number of known and of all features."""
+        """Per-intent log-scores times `scale` (`intents` order), the number of known and of all features."""
         known = list(filter(None, map(self.rows.get, features)))  # packed rows are never 0
         shift = len(known) * LANE_OFFSET
         factor = scale / WEIGHT_SCALE
-        lanes = _LANES.unpack(sum(known).to_bytes(_LANES.size, "little"))
+        lanes = self._lanes.unpack(sum(known).to_bytes(self._lanes.size, "little"))
         return ([prior * scale + (lane - shift) * factor for prior, lane in zip(self.priors, lanes, strict=True)],
                 len(known), len(features))
 
@@ -140,7 +142,14 @@ class IntentClassifier:
 
     def __init__(self, model: NaiveBayes, lexicon: Mapping[str, Any]) -> None:
         self.model = model
-        self.phrases = _cue_table(lexicon)
+        self.intents = model.intents
+        missing = [name for name in CORE_INTENTS if name not in self.intents]
+        if missing:
+            raise DataError(f"the intents lack the core intent(s) {missing}, which the engine relies on")
+        self._other, self._handoff, self._complaint, self._thanks_bye = (
+            self.intents.index(name) for name in ("other", "handoff", "complaint", "thanks_bye")
+        )
+        self.phrases = _cue_table(lexicon, self.intents)
         self._cues = PhraseMatcher(self.phrases)
 
     def classify(self, normalized: str, features: AbstractSet[str], *, emotion: str = "neutral",
@@ -158,43 +167,44 @@ class IntentClassifier:
         for match in cue_matches:
             for index, weight in match.value:
                 scores[index] += weight
-                thanks_cue = thanks_cue or index == _THANKS_BYE
+                thanks_cue = thanks_cue or index == self._thanks_bye
         if seen:
-            scores[_OTHER] += UNKNOWN_WEIGHT * (1.0 - known / seen)
+            scores[self._other] += UNKNOWN_WEIGHT * (1.0 - known / seen)
         if emotion in EMOTION_WEIGHTS:
-            scores[_COMPLAINT] += EMOTION_WEIGHTS[emotion]
+            scores[self._complaint] += EMOTION_WEIGHTS[emotion]
         if handoff:
-            scores[_HANDOFF] += HANDOFF_WEIGHT
+            scores[self._handoff] += HANDOFF_WEIGHT
         elif handoff_declined:  # "不用转人工": the words of a hand-off request, meaning the opposite
-            scores[_HANDOFF] -= HANDOFF_WEIGHT
+            scores[self._handoff] -= HANDOFF_WEIGHT
         top = max(scores)
         exp = math.exp
         exps = [exp(score - top) for score in scores]
         total = sum(exps)
-        # sorted() is stable, so equal scores keep INTENTS order: the ranking is deterministic.
-        ranked = sorted(range(len(INTENTS)), key=exps.__getitem__, reverse=True)
+        # sorted() is stable, so equal scores keep declaration order: the ranking is deterministic.
+        intents = self.intents
+        ranked = sorted(range(len(intents)), key=exps.__getitem__, reverse=True)
         best = ranked[0]
         confidence = exps[best] / total
         # "好的" is an answer, not a request; "好的谢谢" and "没有了" (a bare no: nothing more to ask)
         # may still close the conversation.
-        closing = best == _THANKS_BYE and (thanks_cue or acknowledgement == "no")
-        if acknowledgement is not None and best != _OTHER and not closing:
-            ranked.remove(_OTHER)
-            ranked.insert(0, _OTHER)
-            best = _OTHER
-            confidence = min(exps[_OTHER] / total, ACK_CAP)
-        alternatives = tuple([(INTENTS[i], exps[i] / total) for i in ranked[1:1 + MAX_ALTERNATIVES]])
-        return IntentResult(INTENTS[best], confidence, alternatives)
+        closing = best == self._thanks_bye and (thanks_cue or acknowledgement == "no")
+        if acknowledgement is not None and best != self._other and not closing:
+            ranked.remove(self._other)
+            ranked.insert(0, self._other)
+            best = self._other
+            confidence = min(exps[self._other] / total, ACK_CAP)
+        alternatives = tuple([(intents[i], exps[i] / total) for i in ranked[1:1 + MAX_ALTERNATIVES]])
+        return IntentResult(intents[best], confidence, alternatives)
 
 
-def _cue_table(lexicon: Mapping[str, Any]) -> dict[str, tuple[tuple[int, float], ...]]:
-    """phrase → ((intent index, weight), …); unknown intents and non-string phrases are data defects."""
+def _cue_table(lexicon: Mapping[str, Any], intents: tuple[str, ...]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """phrase → ((intent index, weight), …); undeclared intents and non-string phrases are data defects."""
     table: dict[str, list[tuple[int, float]]] = {}
     for intent, phrases in (lexicon.get("cues") or {}).items():
-        if intent not in INTENTS:
-            raise DataError(f"intent_lexicon.yaml: unknown intent {intent!r}; expected one of {INTENTS}")
+        if intent not in intents:
+            raise DataError(f"intent_lexicon.yaml: intent {intent!r} is not declared in nlu/intents/; declared: {intents}")
         for phrase, weight in phrases.items():
-            table.setdefault(_phrase(phrase), []).append((INTENTS.index(intent), float(weight)))
+            table.setdefault(_phrase(phrase), []).append((intents.index(intent), float(weight)))
     for phrase in lexicon.get("ignore") or []:
         table.setdefault(_phrase(phrase), [])
     return {phrase: tuple(pairs) for phrase, pairs in table.items()}

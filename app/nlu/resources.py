@@ -1,14 +1,23 @@
-"""Read the NLU's package data, so an installed package finds it without the repository."""
+"""Read NLU data: a pack's `scripts_zh/nlu/` folder (domain), and the built-in language resources.
+
+The domain files (intent cues, segmentation dictionary, slot vocabulary) come from the pack. The
+language-general Chinese resources (confirmation, emotion, hand-off wording) ship in the package as
+`app.nlu.data`, so an installed package finds them without the repository; a pack may override them.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import yaml
 
 _DATA_PACKAGE = "app.nlu.data"
+# Files a pack may omit: the built-in ones are about Chinese, not about any business.
+LANGUAGE_FILES: Final = frozenset({"confirmation.yaml", "emotion_lexicon.yaml", "handoff.yaml"})
 
 
 class DataError(ValueError):
@@ -32,3 +41,24 @@ def read_yaml(name: str) -> dict[str, Any]:
 def read_jsonl(name: str) -> list[dict[str, Any]]:
     """The records of a JSON-lines file from package data (blank lines skipped)."""
     return [json.loads(line) for line in read_text(name).splitlines() if line.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class PackData:
+    """A pack's NLU folder (`<scripts>/nlu`); the language files fall back to the built-in ones."""
+
+    directory: Path
+
+    def read_text(self, name: str) -> str:
+        path = self.directory / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        if name in LANGUAGE_FILES:
+            return read_text(name)
+        raise DataError(f"{path}: missing; a pack's scripts_zh/nlu/ must provide {name} (docs/packs.md)")
+
+    def read_yaml(self, name: str) -> dict[str, Any]:
+        loaded = yaml.safe_load(self.read_text(name))
+        if not isinstance(loaded, dict):
+            raise DataError(f"{self.directory / name}: expected a YAML mapping at the top level")
+        return loaded

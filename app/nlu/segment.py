@@ -1,6 +1,6 @@
 """Word segmentation: jieba's dictionary and algorithm, with the domain vocabulary, at engine speed.
 
-We own a `jieba.Tokenizer` (never the global one) and load `data/domain_dict.txt` into it. Its
+We own a `jieba.Tokenizer` (never the global one) and load the pack's `domain_dict.txt` into it. Its
 no-HMM cut (`Tokenizer.cut(text, HMM=False)`) spends most of its ~35 µs in generator plumbing, so
 `Segmenter` re-implements the same maximum-probability DAG route over the tokenizer's own `FREQ`
 table in one tight loop (~10 µs). `tests/nlu/test_segment.py` checks the two agree on every labelled
@@ -20,9 +20,7 @@ from typing import Final
 
 import jieba
 
-from app.nlu.resources import read_text
-
-_DOMAIN_DICT: Final = "domain_dict.txt"
+DOMAIN_DICT: Final = "domain_dict.txt"  # in a pack's scripts_zh/nlu/
 # jieba's own block pattern (re_han_default): runs of CJK, Latin, digits and a few joiners.
 _BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 PLACEHOLDER: Final = re.compile(r"(\[[\u4e00-\u9fff]{1,6}x\])")
@@ -36,12 +34,13 @@ _END: Final = "\0"  # pads the last two-character window of a block; never in no
 MEMO_LIMIT: Final = 500_000  # fragments remembered before the memo starts over (bounds memory)
 
 
-def build_tokenizer() -> jieba.Tokenizer:
-    """A private jieba tokenizer with the default dictionary plus the domain terms."""
+def build_tokenizer(domain_dict: str) -> jieba.Tokenizer:
+    """A private jieba tokenizer with the default dictionary plus a pack's domain terms
+    (`domain_dict.txt`: `word [freq [tag]]` per line)."""
     jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary loading to stderr at DEBUG
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    for line in read_text(_DOMAIN_DICT).splitlines():
+    for line in domain_dict.splitlines():
         parts = line.split()
         if not parts or parts[0].startswith("#"):
             continue
@@ -53,8 +52,8 @@ def build_tokenizer() -> jieba.Tokenizer:
 class Segmenter:
     """Cuts normalised text into words; whitespace is dropped, punctuation kept as jieba keeps it."""
 
-    def __init__(self, tokenizer: jieba.Tokenizer | None = None) -> None:
-        self.tokenizer = tokenizer if tokenizer is not None else build_tokenizer()
+    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
+        self.tokenizer = tokenizer
         self._freq: dict[str, int] = self.tokenizer.FREQ
         self._log_total = log(self.tokenizer.total)
         # Memos filled on first sight (bounded by MEMO_LIMIT): fragment → log-probability, and the

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 from app.content.errors import ContentDefect, ContentErrors, YamlSyntaxError
 from app.content.model import CHANNELS, SEVERITIES, STAGES, Content
 from app.content.yamlio import line_of, load_yaml_text
-from app.nlu.analysis import EMOTIONS, INTENTS
+from app.nlu.analysis import EMOTIONS
 
 RULEBOOK_FILE: Final = "qa_rules.yaml"  # in the scripts folder, next to the phrasings it recommends
 TAG_STAGES: Final = (*STAGES, "other")
@@ -325,10 +325,12 @@ def _param(name: str, param: Param, value: Any, fail: Any) -> Any:
             fail(f"`{name}` must map names to texts", name)
             return MappingProxyType({})
         return MappingProxyType({str(k): v for k, v in value.items()})
-    allowed = {"intents": INTENTS, "emotions": EMOTIONS, "stages": TAG_STAGES, "choices": param.choices}[kind]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         fail(f"`{name}` must be a list of names", name)
         return frozenset()
+    if kind == "intents":  # a pack declares its own; `huashu check` compares them with the pack's intents
+        return frozenset(value)
+    allowed = {"emotions": EMOTIONS, "stages": TAG_STAGES, "choices": param.choices}[kind]
     bad = sorted(set(value) - set(allowed))
     if bad:
         fail(f"`{name}` has unknown {kind} {bad}", name, hint=f"allowed: {', '.join(allowed)}")

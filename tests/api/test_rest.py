@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import analyze_lines
+from app.nlu.analyzer import get_analyzer
 from app.transcripts import Transcript
 from tests.api.wire import ALICE, Connect, only
 
@@ -85,7 +86,7 @@ def test_analyze_gives_what_huashu_analyze_prints(client: TestClient) -> None:
         {"text": "转人工", "today": "2026-11-22"},
     ]
     printed = io.StringIO()
-    analyze_lines(io.StringIO("\n".join(json.dumps(line) for line in lines)), printed, date(2026, 11, 22))
+    analyze_lines(io.StringIO("\n".join(json.dumps(line) for line in lines)), printed, date(2026, 11, 22), get_analyzer())
     expected = [json.loads(line) for line in printed.getvalue().splitlines()]
     assert client.post("/api/analyze", json=lines).json() == expected
     assert client.post("/api/analyze", json=lines[0]).json() == expected[0]

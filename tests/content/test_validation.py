@@ -67,6 +67,11 @@ phrases:
 
 FACTS = "facts:\n  service_hours: 9:00-18:00\n"
 
+INTENTS = "".join(
+    f"- intent: {name}\n  description: {name}\n  examples: [{name}例句]\n"
+    for name in ("greeting", "complaint", "handoff", "thanks_bye", "other", "policy")
+)
+
 
 def write_content(
     tmp_path: Path, flow: str = GOOD_FLOW, phrases: str = GOOD_PHRASES, facts: str = FACTS, extra_flows: dict[str, str] | None = None
@@ -84,6 +89,8 @@ def write_content(
     )
     (scripts_dir / "stage_cues.yaml").write_text("stage_cues:\n  greeting: [您好]\n", encoding="utf-8")
     (scripts_dir / "restate.yaml").write_text("restate:\n  pronouns: {我: 您}\n", encoding="utf-8")
+    (scripts_dir / "nlu" / "intents").mkdir(parents=True)
+    (scripts_dir / "nlu" / "intents" / "core.yaml").write_text(INTENTS, encoding="utf-8")
     return flows_dir, scripts_dir
 
 

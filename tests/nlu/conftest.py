@@ -1,4 +1,4 @@
-"""NLU fixtures: the analyzer and its parts, built once per session from package data."""
+"""NLU fixtures: the analyzer and its parts, built once per session from the default pack."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from app.nlu.confirmation import ConfirmationDetector
 from app.nlu.emotion import EmotionDetector
 from app.nlu.handoff import HandoffDetector
 from app.nlu.normalize import Normalizer
-from app.nlu.resources import read_yaml
 from app.nlu.segment import Segmenter
 from app.nlu.slots import SlotExtractor
+from tests.nlu.support import PACK_DATA
 
 
 @pytest.fixture(scope="session")
@@ -32,19 +32,19 @@ def segmenter(analyzer: Analyzer) -> Segmenter:
 
 @pytest.fixture(scope="session")
 def slots() -> SlotExtractor:
-    return SlotExtractor(read_yaml("slots.yaml"))
+    return SlotExtractor(PACK_DATA.read_yaml("slots.yaml"))
 
 
 @pytest.fixture(scope="session")
 def confirmation() -> ConfirmationDetector:
-    return ConfirmationDetector(read_yaml("confirmation.yaml"))
+    return ConfirmationDetector(PACK_DATA.read_yaml("confirmation.yaml"))
 
 
 @pytest.fixture(scope="session")
 def emotion() -> EmotionDetector:
-    return EmotionDetector(read_yaml("emotion_lexicon.yaml"))
+    return EmotionDetector(PACK_DATA.read_yaml("emotion_lexicon.yaml"))
 
 
 @pytest.fixture(scope="session")
 def handoff() -> HandoffDetector:
-    return HandoffDetector(read_yaml("handoff.yaml"))
+    return HandoffDetector(PACK_DATA.read_yaml("handoff.yaml"))

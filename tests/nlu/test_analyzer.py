@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date
+from typing import Any
 
 import pytest
 
 import app.nlu
 import app.nlu.analyzer as analyzer_module
-from app.nlu.analysis import CONFIRMATIONS, EMOTIONS, INTENTS, SLOT_NAMES, Analysis
+from app.nlu.analysis import CONFIRMATIONS, EMOTIONS, SLOT_NAMES, Analysis
 from app.nlu.analyzer import Analyzer, get_analyzer
-from tests.nlu.support import JDDC, TODAY
+from tests.nlu.support import INTENTS, JDDC, TODAY
 
 MESSAGES = [
     "你好", "我的订单123456789012昨天显示已签收，但是我没收到！！", "發票抬頭開錯了", "转人工", "好的",
@@ -81,13 +82,13 @@ def test_describe_adds_the_words_of_the_normalised_text(analyzer: Analyzer) -> N
                              "confirmation", "emotion", "handoff"]
 
 
-def test_get_analyzer_is_a_thread_safe_singleton(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analyzer_module, "_shared", None)
+def test_get_analyzer_is_a_thread_safe_singleton_per_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analyzer_module, "_shared", {})
     built: list[Analyzer] = []
     original = Analyzer.load
 
-    def counting_load(cls: type[Analyzer], /, **kwargs: int) -> Analyzer:
-        built.append(original(**kwargs))
+    def counting_load(cls: type[Analyzer], /, *args: Any, **kwargs: Any) -> Analyzer:
+        built.append(original(*args, **kwargs))
         return built[-1]
 
     monkeypatch.setattr(Analyzer, "load", classmethod(counting_load))
@@ -105,7 +106,7 @@ def test_package_exports_the_public_api() -> None:
     assert app.nlu.Analyzer is Analyzer
     assert app.nlu.get_analyzer is get_analyzer
     exported = set(app.nlu.__all__)
-    assert {"Analysis", "Analyzer", "get_analyzer", "INTENTS", "CONFIRMATIONS", "EMOTIONS"} <= exported
+    assert {"Analysis", "Analyzer", "get_analyzer", "CORE_INTENTS", "CONFIRMATIONS", "EMOTIONS"} <= exported
 
 
 def test_real_jddc_customer_messages_analyse_to_valid_results(analyzer: Analyzer) -> None:

@@ -1,20 +1,22 @@
-"""Intent: one of INTENTS with a calibrated confidence, trained on the training split only."""
+"""Intent: one of the pack's intents with a calibrated confidence, fit on the pack's examples only."""
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from app.nlu.analysis import CONFIRMATIONS, EMOTIONS, INTENTS, SLOT_NAMES
-from app.nlu.analyzer import Analyzer
+from app.nlu.analyzer import DEFAULT_SCRIPTS_DIR, Analyzer
 from app.nlu.evaluate import evaluate
 from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
-from app.nlu.resources import DataError, read_jsonl
-from tests.nlu.support import HELDOUT, TODAY
+from app.nlu.resources import DataError
+from tests.nlu.support import HELDOUT, INTENTS, TODAY, TRAINING
 
 # Measured 93.2% (see docs/nlu.md); the floor leaves room for small data or lexicon edits.
 HELDOUT_ACCURACY_FLOOR = 0.88
@@ -95,7 +97,7 @@ def test_clear_message_is_confident(analyzer: Analyzer) -> None:
 # ---------------------------------------------------------------- data
 
 def test_every_intent_has_training_examples() -> None:
-    counts = Counter(record["intent"] for record in read_jsonl("train.jsonl"))
+    counts = Counter(record["intent"] for record in TRAINING)
     assert set(counts) == set(INTENTS)
     assert min(counts.values()) >= MIN_TRAIN_PER_INTENT, counts
 
@@ -107,32 +109,32 @@ def test_every_intent_has_heldout_examples() -> None:
 
 
 def test_heldout_examples_do_not_repeat_training_examples(analyzer: Analyzer) -> None:
-    train = {analyzer.normalizer(record["text"]) for record in read_jsonl("train.jsonl")}
+    train = {analyzer.normalizer(record["text"]) for record in TRAINING}
     repeated = [r["text"] for r in _heldout() if analyzer.normalizer(r["text"]) in train]
     assert repeated == []
 
 
 def test_labelled_examples_use_contract_labels() -> None:
     bad = [
-        record for record in read_jsonl("train.jsonl") + _heldout()
+        record for record in TRAINING + _heldout()
         if record["intent"] not in INTENTS
-        or record.get("confirmation", "yes") not in CONFIRMATIONS
-        or record.get("emotion", "neutral") not in EMOTIONS
-        or not set(record.get("slots", {})) <= set(SLOT_NAMES)
     ]
     assert bad == []
 
 
-def test_analyzer_trains_on_train_split_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    read: list[str] = []
-
-    def spy(name: str) -> list[dict[str, Any]]:
-        read.append(name)
-        return read_jsonl(name)
-
-    monkeypatch.setattr("app.nlu.analyzer.read_jsonl", spy)
-    Analyzer.load(cache_size=0)
-    assert read == ["train.jsonl"]
+def test_analyzer_fits_on_the_packs_declared_examples_only(tmp_path: Path) -> None:
+    """The held-out file is never read: a pack of two examples per intent yields a model that knows
+    only those two texts' features."""
+    pack = tmp_path / "scripts_zh"
+    shutil.copytree(DEFAULT_SCRIPTS_DIR / "nlu", pack / "nlu")
+    for path in (pack / "nlu" / "intents").glob("*.yaml"):
+        path.unlink()
+    entries = [{"intent": name, "description": name, "examples": [f"{name}样例甲", f"{name}样例乙"]} for name in INTENTS]
+    (pack / "nlu" / "intents" / "all.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    small = Analyzer.load(pack, cache_size=0)
+    assert small.intents.intents == INTENTS
+    assert set(small.intents.model.rows) >= {"样", "例", "样例"}
+    assert "发票" not in small.intents.model.rows  # a feature of the real training data only
 
 
 def test_heldout_accuracy_stays_above_floor(analyzer: Analyzer) -> None:
@@ -144,7 +146,7 @@ def test_heldout_accuracy_stays_above_floor(analyzer: Analyzer) -> None:
 
 def test_naive_bayes_needs_every_intent() -> None:
     with pytest.raises(DataError, match="no training examples"):
-        NaiveBayes.fit([(frozenset({"你好"}), "greeting")])
+        NaiveBayes.fit([(frozenset({"你好"}), "greeting")], INTENTS)
 
 
 def _toy_samples() -> list[tuple[frozenset[str], str]]:
@@ -154,7 +156,7 @@ def _toy_samples() -> list[tuple[frozenset[str], str]]:
 
 
 def test_packed_log_likelihoods_match_naive_bayes_within_rounding() -> None:
-    model = NaiveBayes.fit(_toy_samples(), alpha=0.1)
+    model = NaiveBayes.fit(_toy_samples(), INTENTS, alpha=0.1)
     invoice_tokens = 2 + 2  # two invoice documents, two features each
     vocabulary = len(INTENTS) + 2  # x0…x12, 发票, 开票
     expected = math.log(2 + 0.1) - math.log(invoice_tokens + 0.1 * vocabulary)
@@ -166,7 +168,7 @@ def test_packed_log_likelihoods_match_naive_bayes_within_rounding() -> None:
 
 
 def test_log_scores_sum_priors_and_known_likelihoods() -> None:
-    model = NaiveBayes.fit(_toy_samples())
+    model = NaiveBayes.fit(_toy_samples(), INTENTS)
     scores, known, seen = model.log_scores(frozenset({"发票", "开票", "unseen"}), 0.5)
     assert (known, seen) == (2, 3)
     first, second = model.log_likelihoods("发票"), model.log_likelihoods("开票")

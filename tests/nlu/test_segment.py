@@ -9,9 +9,8 @@ import jieba
 import pytest
 
 from app.nlu.normalize import Normalizer
-from app.nlu.resources import read_jsonl, read_text
 from app.nlu.segment import Segmenter, build_tokenizer
-from tests.nlu.support import HELDOUT
+from tests.nlu.support import HELDOUT, PACK_DATA, TRAINING
 
 
 @pytest.mark.parametrize("term", ["保修期", "退换货", "七天无理由", "增值税专用发票", "人工客服", "快递单号", "会员积分",
@@ -21,7 +20,7 @@ def test_domain_terms_stay_whole(segmenter: Segmenter, term: str) -> None:
 
 
 def test_domain_dictionary_has_over_a_hundred_terms() -> None:
-    terms = [line.split()[0] for line in read_text("domain_dict.txt").splitlines() if line.strip()]
+    terms = [line.split()[0] for line in PACK_DATA.read_text("domain_dict.txt").splitlines() if line.strip()]
     assert len(terms) >= 100
     assert len(set(terms)) == len(terms)
 
@@ -48,7 +47,7 @@ def test_empty_text_has_no_tokens(segmenter: Segmenter) -> None:
 
 
 def _corpus(normalizer: Normalizer) -> list[str]:
-    records = read_jsonl("train.jsonl")
+    records = list(TRAINING)
     records += [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [normalizer(record["text"]) for record in records]
 
@@ -68,6 +67,6 @@ def test_segmenter_uses_its_own_tokenizer_not_jiebas_global(segmenter: Segmenter
 
 
 def test_building_the_tokenizer_is_silent(capfd: pytest.CaptureFixture[str]) -> None:
-    build_tokenizer()
+    build_tokenizer(PACK_DATA.read_text("domain_dict.txt"))
     assert capfd.readouterr().err == ""
     assert logging.getLogger("jieba").level >= logging.WARNING
