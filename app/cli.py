@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -25,7 +26,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 qa_app = typer.Typer(help="QA replay: score transcripts against the service script.", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
 app.add_typer(db_app, name="db")
+nlu_app = typer.Typer(help="Measure a pack's intent model.", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
+app.add_typer(nlu_app, name="nlu")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -71,21 +74,27 @@ def check(
 ) -> None:
     """Load every flow, phrasing and QA file; exit non-zero listing every defect (file, line, flow, state, fix)."""
     from app.content.loader import collect_content
+    from app.content.validate import intent_warnings
     from app.qa.commands import qa_file_defects
 
     settings = _settings(flows, scripts)
     content, defects = collect_content(settings.flows_dir, settings.scripts_dir)
     defects += qa_file_defects(settings.scripts_dir, content)
+    warnings = intent_warnings(content)
     if as_json:
-        print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects]}, ensure_ascii=False, indent=2))
-    elif defects:
+        print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects],
+                          "warnings": [w.to_dict() for w in warnings]}, ensure_ascii=False, indent=2))
+        raise typer.Exit(1 if defects else 0)
+    for warning in warnings:
+        err_console.print(warning.describe(), markup=False)
+    if defects:
         for defect in defects:
             err_console.print(defect.describe(), markup=False)
         err_console.print(f"[red]{len(defects)} defect(s)[/red]")
     else:
         console.print(
             f"ok: {len(content.flows)} flow(s), {len(content.phrases)} phrasings, {len(content.facts)} facts, "
-            f"{len(content.forbidden)} forbidden phrases (content {content.version})"
+            f"{len(content.forbidden)} forbidden phrases, {len(content.intents)} intents (content {content.version})"
         )
     raise typer.Exit(1 if defects else 0)
 
@@ -142,6 +151,76 @@ def analyze(
         raise typer.Exit(2)
     with path.open(encoding="utf-8") as lines:
         analyze_lines(lines, sys.stdout, default_today, analyzer)
+
+
+# ---------------------------------------------------------------- nlu
+
+
+def _pack_analyzer(settings: Settings) -> Analyzer:
+    from app.content.errors import ContentErrors
+    from app.nlu.analyzer import Analyzer
+    from app.nlu.resources import DataError
+
+    try:
+        return Analyzer.load(settings.scripts_dir, cache_size=0)
+    except ContentErrors as exc:
+        for defect in exc.defects:
+            err_console.print(defect.describe(), markup=False)
+        raise typer.Exit(1) from None
+    except DataError as exc:
+        err_console.print(f"[red]NLU data error:[/red] {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
+def _print_report(report: Any, as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps({"title": title, **report.to_dict()}, ensure_ascii=False, indent=2))
+        return
+    console.print(title, markup=False)
+    console.print(report.to_markdown(), markup=False, soft_wrap=True)
+    if report.errors:
+        console.print("\nmisclassified (text → gold / predicted):", markup=False)
+        for text, gold, predicted in report.errors:
+            console.print(f"  {text} → {gold} / {predicted}", markup=False, soft_wrap=True)
+
+
+@nlu_app.command("test")
+def nlu_test(
+    folds: Annotated[int, typer.Option(min=2, help="number of folds")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+) -> None:
+    """k-fold cross-validation on the pack's intent examples: per-intent precision/recall/F1, the most
+    confused pairs and every misclassified example."""
+    from app.nlu.evaluate import cross_validate
+
+    settings = _settings()
+    analyzer = _pack_analyzer(settings)
+    from app.content.loader import load_intents
+
+    examples = [(text, spec.name) for spec in load_intents(settings.scripts_dir).values() for text in spec.examples]
+    report = cross_validate(analyzer, examples, folds)
+    _print_report(report, as_json, f"{folds}-fold cross-validation on {len(examples)} examples of {settings.scripts_dir}")
+
+
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    file: Annotated[Path, typer.Argument(help='labelled JSON lines: {"text", "intent"} per line')],
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+) -> None:
+    """Accuracy of the pack's intent model on a labelled held-out file (never trained on)."""
+    from app.nlu.evaluate import evaluate
+    from app.nlu.resources import DataError
+
+    if not file.is_file():
+        err_console.print(f"[red]no such file:[/red] {file}", markup=False)
+        raise typer.Exit(2)
+    analyzer = _pack_analyzer(_settings())
+    try:
+        report = evaluate(file, analyzer)
+    except (DataError, UnicodeDecodeError) as exc:
+        err_console.print(f"[red]bad labelled file:[/red] {exc}", markup=False)
+        raise typer.Exit(2) from None
+    _print_report(report, as_json, f"{file}: {report.correct}/{report.total} correct")
 
 
 # ---------------------------------------------------------------- phrases and flows
@@ -376,7 +455,37 @@ def qa_diff(
     )
 
 
+def take_pack_option(argv: list[str]) -> list[str]:
+    """`--pack DIR` (or `--pack=DIR`) is accepted before or after any command: it is taken out of the
+    arguments and becomes `HUASHU_PACK` for this process, so every command, sub-command and the
+    workers `huashu serve` starts read the same pack."""
+    rest: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--pack":
+            value = next(args, None)
+            if value is None:
+                err_console.print("[red]--pack needs a folder[/red]")
+                raise SystemExit(2)
+            os.environ["HUASHU_PACK"] = value
+        elif arg.startswith("--pack="):
+            os.environ["HUASHU_PACK"] = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return rest
+
+
+@app.callback()
+def _root(
+    pack: Annotated[Path | None, typer.Option(
+        "--pack", help="pack folder (its flows/ and scripts_zh/); also accepted after any command; "
+        "default HUASHU_PACK")] = None,
+) -> None:
+    """Huashu (话术): scripted customer-service conversation engine."""
+
+
 def main() -> None:
+    sys.argv[1:] = take_pack_option(sys.argv[1:])
     app()
 
 

@@ -6,8 +6,9 @@ No import-time side effects: `Settings()` is constructed in `create_app()` / the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///huashu.db",
         description="SQLAlchemy URL; SQLite file (embedded default) or postgresql+psycopg://…",
+    )
+    pack: Path | None = Field(
+        default=None, description="a pack folder: shorthand for PACK/flows and PACK/scripts_zh (docs/packs.md)"
     )
     flows_dir: Path = Field(default=PROJECT_ROOT / "flows", description="folder of flow YAML files")
     scripts_dir: Path = Field(default=PROJECT_ROOT / "scripts_zh", description="folder of phrasings and facts")
@@ -49,6 +53,17 @@ class Settings(BaseSettings):
         description="action=handler pairs; handler is demo:<name>, a python entry point module:function, "
         "or an http(s) webhook URL",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pack_folders(cls, data: Any) -> Any:
+        """`HUASHU_PACK=DIR` stands for DIR/flows and DIR/scripts_zh; an explicit folder setting wins."""
+        if isinstance(data, dict) and data.get("pack"):
+            pack = Path(data["pack"])
+            if not pack.is_dir():
+                raise ValueError(f"HUASHU_PACK: pack folder {pack} does not exist")
+            data = {"flows_dir": pack / "flows", "scripts_dir": pack / "scripts_zh", **data}
+        return data
 
     @field_validator("flows_dir", "scripts_dir")
     @classmethod

@@ -108,3 +108,9 @@ class ContentErrors(ContentError):
     def __init__(self, defects: list[ContentDefect]) -> None:
         self.defects = defects
         super().__init__("\n".join(d.describe() for d in defects))
+
+
+class IntentWarning(ContentDefect):
+    """Not a defect that stops loading: an intent the model will learn poorly (`huashu check` warns)."""
+
+    kind = "warning"

@@ -75,6 +75,8 @@ _FLOW_KEYS = {
     "min_confidence",
     "always",
     "states",
+    "topics",
+    "counters",
 }
 
 
@@ -274,6 +276,8 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
         slots=tuple(str(s) for s in _as_list(raw.get("slots"))),
         description=str(raw.get("description", "")),
         min_confidence=float(min_confidence) if isinstance(min_confidence, int | float) else 0.45,
+        topics=_names(raw.get("topics"), out.intents, "topics", ctx, out),
+        counters=tuple(str(c) for c in _as_list(raw.get("counters"))),
         file=file,
     )
 

@@ -165,6 +165,9 @@ class Flow:
     slots: tuple[str, ...] = ()
     description: str = ""
     min_confidence: float = 0.45
+    # Intents that name what the conversation is about (its topic); the others are conversational moves.
+    topics: frozenset[str] = frozenset()
+    counters: tuple[str, ...] = ()  # the counters the flow's routes `count` (the engine keeps ENGINE_COUNTERS)
     file: str = ""
 
     def routes_for(self, state: str) -> tuple[Route, ...]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from app.content.errors import (
     ContentDefect,
     DeadEndState,
+    IntentWarning,
     MissingPhrasing,
     SchemaError,
     UnknownPhraseId,
@@ -19,6 +20,8 @@ from app.content.model import Content, Flow, Phrase, StateSpec
 
 # Set by the engine itself, so flows need not declare them.
 ENGINE_SLOTS = frozenset({"topic", "issue", "agent_name"})
+# Counted by the engine itself from each message's emotion (app/engine/conversation.py).
+ENGINE_COUNTERS = frozenset({"angry", "negative"})
 
 
 def successors(spec: StateSpec, flow: Flow) -> Iterator[str]:
@@ -35,6 +38,7 @@ def validate(content: Content) -> list[ContentDefect]:
     defects: list[ContentDefect] = []
     for flow in content.flows.values():
         defects.extend(_check_flow(flow, content))
+        defects.extend(_check_counters(flow))
     defects.extend(_check_placeholders(content))
     return defects
 
@@ -140,3 +144,54 @@ def _check_placeholders(content: Content) -> Iterator[ContentDefect]:
                 line=phrase.line,
                 hint="declare the slot in a flow's `slots:` or add the fact to scripts_zh/facts.yaml",
             )
+
+
+def _check_counters(flow: Flow) -> list[ContentDefect]:
+    """Every counter a route counts is declared, and every counter a condition reads is counted by
+    the flow or the engine: a misspelled counter would otherwise silently never fire."""
+    defects: list[ContentDefect] = []
+    declared = set(flow.counters)
+    counted: set[str] = set()
+    routes = [(None, route) for route in flow.always] + [(spec, r) for spec in flow.states.values() for r in spec.routes]
+    for spec, route in routes:
+        where = {"file": flow.file, "flow": flow.name, "state": spec.name if spec else "always", "line": route.line}
+        if route.count is not None:
+            counted.add(route.count)
+            if route.count not in declared:
+                defects.append(SchemaError(f"route counts undeclared counter {route.count!r}", **where,  # type: ignore[arg-type]
+                                           hint=f"add it to the flow's `counters:` (declared: {', '.join(sorted(declared)) or 'none'})"))
+    for spec, route in routes:
+        where = {"file": flow.file, "flow": flow.name, "state": spec.name if spec else "always", "line": route.line}
+        for name in route.when.counters_at_least or {}:
+            if name in ENGINE_COUNTERS:
+                continue
+            if name not in declared:
+                defects.append(SchemaError(f"condition reads undeclared counter {name!r}", **where,  # type: ignore[arg-type]
+                                           hint=f"declared: {', '.join(sorted(declared)) or 'none'}; the engine counts {', '.join(sorted(ENGINE_COUNTERS))}"))
+            elif name not in counted:
+                defects.append(SchemaError(f"counter {name!r} is read but no route counts it, so the condition never holds", **where,  # type: ignore[arg-type]
+                                           hint="add `count: NAME` to the route that should increment it"))
+    return defects
+
+
+MIN_EXAMPLES_PER_INTENT = 10  # below this, cross-validation shows the model guessing
+
+
+def intent_warnings(content: Content) -> list[ContentDefect]:
+    """What `huashu check` warns about in a pack's intents: too few examples, and one example
+    listed under two intents (the model is then taught both answers for the same text)."""
+    warnings: list[ContentDefect] = []
+    owner: dict[str, str] = {}
+    for spec in content.intents.values():
+        if len(spec.examples) < MIN_EXAMPLES_PER_INTENT:
+            warnings.append(IntentWarning(
+                f"intent {spec.name!r} has {len(spec.examples)} example(s)", file=spec.file, line=spec.line,
+                hint=f"give it at least {MIN_EXAMPLES_PER_INTENT}, written as customers write"))
+        for example in spec.examples:
+            key = "".join(example.split()).casefold()
+            first = owner.setdefault(key, spec.name)
+            if first != spec.name:
+                warnings.append(IntentWarning(
+                    f"example {example!r} is listed under {first!r} and {spec.name!r}", file=spec.file, line=spec.line,
+                    hint="keep it under the intent it means"))
+    return warnings

@@ -52,10 +52,6 @@ from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
 
 MAX_STEPS_PER_TURN: Final = 16
-# Intents that name what the conversation is about (its topic); the others are conversational moves.
-TOPIC_INTENTS: Final = frozenset(
-    {"product_info", "policy", "membership", "warranty", "return_refund", "order_status", "complaint", "repair", "invoice"}
-)
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
 
 
@@ -215,7 +211,7 @@ class Engine:
         for name, value in analysis.slots.items():
             if slots.get(name) != value:
                 turn.emit(SlotSet(name, value))
-        if analysis.intent in TOPIC_INTENTS and analysis.confidence >= turn.flow.min_confidence:
+        if analysis.intent in turn.flow.topics and analysis.confidence >= turn.flow.min_confidence:
             if slots.get("topic") != analysis.intent:
                 turn.emit(SlotSet("topic", analysis.intent))
             turn.emit(SlotSet("issue", self.content.restatement.restate(analysis.normalized)))

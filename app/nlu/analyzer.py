@@ -72,18 +72,21 @@ class Analyzer:
         normalizer = Normalizer()
         segmenter = Segmenter(build_tokenizer(data.read_text(DOMAIN_DICT)))
         slots = SlotExtractor(data.read_yaml("slots.yaml"))
-        samples = []
-        for text, intent in examples:
-            normalized = normalizer(text)
-            slot_names = slots.extract(normalized, _TRAINING_DAY)
-            samples.append((extract_features(normalized, slot_names), intent))
-        model = NaiveBayes.fit(samples, intents)
+        model = NaiveBayes.fit(_samples(examples, normalizer, slots), intents)
         classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"))
         confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
         emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
         handoff = HandoffDetector(data.read_yaml("handoff.yaml"))
         return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, classifier,
                    cache_size=cache_size)
+
+    def refit(self, examples: Iterable[tuple[str, str]], *, cache_size: int = 0) -> Analyzer:
+        """A copy whose intent model is fit on other (text, intent) examples (cross-validation);
+        every other part, the cue lexicon included, is shared."""
+        model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents)
+        classifier = IntentClassifier(model, self.intents.lexicon)
+        return Analyzer(self.normalizer, self.segmenter, self.slots, self.confirmation, self.emotion, self.handoff,
+                        classifier, cache_size=cache_size)
 
     def analyze(self, text: str, *, today: date) -> Analysis:
         """Understand one customer message; `today` resolves relative dates such as 昨天."""
@@ -112,6 +115,15 @@ class Analyzer:
             confirmation=confirmation.answer, emotion=emotion.label, emotion_score=emotion.score,
             handoff=handoff.requested,
         )
+
+
+def _samples(examples: Iterable[tuple[str, str]], normalizer: Normalizer,
+             slots: SlotExtractor) -> list[tuple[frozenset[str], str]]:
+    samples = []
+    for text, intent in examples:
+        normalized = normalizer(text)
+        samples.append((frozenset(extract_features(normalized, slots.extract(normalized, _TRAINING_DAY))), intent))
+    return samples
 
 
 _lock = threading.Lock()

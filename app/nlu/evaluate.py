@@ -1,25 +1,28 @@
-"""Measure the analyzer on a labelled JSON-lines file and print a markdown report.
+"""Measure a pack's intent model: on a labelled held-out file (`huashu nlu evaluate FILE`) and by
+k-fold cross-validation on the pack's own examples (`huashu nlu test --folds K`).
 
-    python -m app.nlu.evaluate nlu_data/heldout.jsonl
-
-Each line is `{"text", "intent", "confirmation"?, "emotion"?, "slots"?, "today"?}`. Intent recall
+In a held-out file each line is `{"text", "intent", "confirmation"?, "emotion"?, "slots"?, "today"?}`. Intent recall
 and precision are reported per intent; confirmation, emotion and slot accuracy only over the lines
 that carry that label. Relative dates resolve against the line's `today` or `DEFAULT_TODAY`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
 from app.nlu.analyzer import Analyzer, get_analyzer
+from app.nlu.resources import DataError
 
 DEFAULT_TODAY: Final = date(2026, 11, 22)
+MOST_CONFUSED: Final = 10
+CV_SEED: Final = 20261205  # folds are drawn with a fixed seed, so two runs agree
 
 
 @dataclass
@@ -45,31 +48,109 @@ class Report:
     def precision(self, intent: str) -> float:
         return self.hits[intent] / self.predicted[intent] if self.predicted[intent] else 0.0
 
+    def f1(self, intent: str) -> float:
+        p, r = self.precision(intent), self.recall(intent)
+        return 2 * p * r / (p + r) if p + r else 0.0
+
     def rate(self, aspect: str) -> float:
         return self.agreed[aspect] / self.labelled[aspect] if self.labelled[aspect] else 0.0
 
+    def intents(self) -> list[str]:
+        return sorted(self.support.keys() | self.predicted.keys())
+
+    def confused(self) -> list[tuple[str, str, int]]:
+        """(gold, predicted, count) pairs, most frequent first."""
+        pairs = Counter((gold, predicted) for _, gold, predicted in self.errors)
+        return [(g, p, n) for (g, p), n in sorted(pairs.items(), key=lambda item: (-item[1], item[0]))]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `huashu nlu test --json` and `huashu nlu evaluate --json`."""
+        return {
+            "total": self.total,
+            "correct": self.correct,
+            "accuracy": round(self.accuracy, 4),
+            "intents": {
+                intent: {"support": self.support[intent], "precision": round(self.precision(intent), 4),
+                         "recall": round(self.recall(intent), 4), "f1": round(self.f1(intent), 4)}
+                for intent in self.intents()
+            },
+            "confused": [{"gold": g, "predicted": p, "count": n} for g, p, n in self.confused()[:MOST_CONFUSED]],
+            "misclassified": [{"text": t, "gold": g, "predicted": p} for t, g, p in self.errors],
+            "aspects": {aspect: {"labelled": self.labelled[aspect], "accuracy": round(self.rate(aspect), 4)}
+                        for aspect in ("confirmation", "emotion", "slots") if self.labelled[aspect]},
+        }
+
     def to_markdown(self) -> str:
-        """The per-intent table and the aspect accuracies, as pasted into docs/nlu.md."""
-        lines = ["| intent | n | accuracy (recall) | precision |", "|---|---:|---:|---:|"]
-        for intent in sorted(self.support.keys() | self.predicted.keys()):
-            lines.append(f"| {intent} | {self.support[intent]} | {self.recall(intent):.1%} | "
-                         f"{self.precision(intent):.1%} |")
-        lines.append(f"| **overall** | {self.total} | **{self.accuracy:.1%}** | |")
-        lines.append("")
-        lines.append("| aspect | labelled | accuracy |")
-        lines.append("|---|---:|---:|")
-        for aspect in ("confirmation", "emotion", "slots"):
-            lines.append(f"| {aspect} | {self.labelled[aspect]} | {self.rate(aspect):.1%} |")
+        """The per-intent table, the most confused pairs and the aspect accuracies (as in docs/nlu.md)."""
+        lines = ["| intent | n | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
+        for intent in self.intents():
+            lines.append(f"| {intent} | {self.support[intent]} | {self.precision(intent):.1%} | "
+                         f"{self.recall(intent):.1%} | {self.f1(intent):.1%} |")
+        lines.append(f"| **overall** | {self.total} | | **{self.accuracy:.1%}** | |")
+        if self.errors:
+            lines += ["", "| most confused: gold → predicted | n |", "|---|---:|"]
+            lines += [f"| {g} → {p} | {n} |" for g, p, n in self.confused()[:MOST_CONFUSED]]
+        if any(self.labelled.values()):
+            lines += ["", "| aspect | labelled | accuracy |", "|---|---:|---:|"]
+            for aspect in ("confirmation", "emotion", "slots"):
+                if self.labelled[aspect]:
+                    lines.append(f"| {aspect} | {self.labelled[aspect]} | {self.rate(aspect):.1%} |")
         return "\n".join(lines)
 
 
+def read_labelled(path: str | Path, intents: Sequence[str]) -> list[dict[str, Any]]:
+    """The records of a held-out file; a bad line raises `DataError` naming the file, line and fault."""
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("intent"), str):
+            raise DataError(f'{where}: each line is a JSON object with string "text" and "intent"')
+        if record["intent"] not in intents:
+            raise DataError(f"{where}: intent {record['intent']!r} is not declared by the pack; declared: {', '.join(intents)}")
+        records.append(record)
+    return records
+
+
 def evaluate(path: str | Path, analyzer: Analyzer | None = None) -> Report:
-    """Run `analyzer` (default: the shared one) over the labelled file at `path`."""
+    """Run `analyzer` (default: the default pack's) over the labelled file at `path`."""
     analyzer = analyzer or get_analyzer()
     report = Report()
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            _score(report, analyzer, json.loads(line))
+    for record in read_labelled(path, analyzer.intents.intents):
+        _score(report, analyzer, record)
+    return report
+
+
+def cross_validate(analyzer: Analyzer, examples: Sequence[tuple[str, str]], folds: int = 5) -> Report:
+    """k-fold cross-validation of the intent model on a pack's (text, intent) examples.
+
+    Folds are stratified by intent (each intent's examples, shuffled with a fixed seed, are dealt out
+    in turn), so every fold tests every intent that has at least `folds` examples. Each fold refits
+    only the intent model; the lexicons and the other analysers are the pack's own.
+    """
+    if folds < 2:
+        raise DataError("cross-validation needs at least 2 folds")
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in examples:
+        by_intent.setdefault(intent, []).append(text)
+    rng = random.Random(CV_SEED)
+    fold_of: list[tuple[str, str, int]] = []
+    for intent, texts in by_intent.items():
+        shuffled = sorted(texts)
+        rng.shuffle(shuffled)
+        fold_of += [(text, intent, i % folds) for i, text in enumerate(shuffled)]
+    report = Report()
+    for fold in range(folds):
+        train = [(text, intent) for text, intent, k in fold_of if k != fold]
+        model = analyzer.refit(train)
+        for text, intent, k in fold_of:
+            if k == fold:
+                _score(report, model, {"text": text, "intent": intent})
     return report
 
 
@@ -90,21 +171,3 @@ def _score(report: Report, analyzer: Analyzer, record: dict[str, Any]) -> None:
         if aspect in record:
             report.labelled[aspect] += 1
             report.agreed[aspect] += int(record[aspect] == value)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """CLI: print the markdown report (and, with --errors, every misclassified line)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--errors", action="store_true", help="also list misclassified messages")
-    args = parser.parse_args(argv)
-    report = evaluate(args.path)
-    print(report.to_markdown())
-    if args.errors:
-        print("\n| text | gold | predicted |\n|---|---|---|")
-        for text, gold, predicted in report.errors:
-            print(f"| {text} | {gold} | {predicted} |")
-
-
-if __name__ == "__main__":
-    main()

@@ -149,6 +149,7 @@ class IntentClassifier:
         self._other, self._handoff, self._complaint, self._thanks_bye = (
             self.intents.index(name) for name in ("other", "handoff", "complaint", "thanks_bye")
         )
+        self.lexicon = lexicon
         self.phrases = _cue_table(lexicon, self.intents)
         self._cues = PhraseMatcher(self.phrases)
 

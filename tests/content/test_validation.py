@@ -248,3 +248,81 @@ def test_engine_refuses_a_missing_default_flow_instead_of_serving_another(tmp_pa
     with pytest.raises(EngineError, match="default flow 'default' is not loaded; flows are: mini"):
         Engine(content, get_analyzer())
     assert Engine(content, get_analyzer(), default_flow="mini").default_flow == "mini"
+
+
+# ---------------------------------------------------------------- pack intents, topics and counters
+
+
+def _intents_file(tmp_path: Path) -> Path:
+    return tmp_path / "scripts_zh" / "nlu" / "intents" / "core.yaml"
+
+
+def test_validation_fails_on_an_intent_no_file_declares(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("intent: thanks_bye", "intent: refund_time")), SchemaError)
+    assert "refund_time" in defect.message and defect.state == "listen" and defect.line is not None
+
+
+def test_validation_fails_on_a_pack_lacking_a_core_intent(tmp_path: Path) -> None:
+    flows_dir, scripts_dir = write_content(tmp_path)
+    _intents_file(tmp_path).write_text(INTENTS.replace("- intent: handoff", "- intent: transfer"), encoding="utf-8")
+    _, defects = collect_content(flows_dir, scripts_dir)
+    defect = only(defects, SchemaError)
+    assert "handoff" in defect.message and "core" in defect.message
+
+
+def test_validation_fails_on_an_intent_declared_twice_naming_both_places(tmp_path: Path) -> None:
+    flows_dir, scripts_dir = write_content(tmp_path)
+    (scripts_dir / "nlu" / "intents" / "more.yaml").write_text(
+        "- intent: policy\n  description: again\n  examples: [又一个]\n", encoding="utf-8"
+    )
+    defect = only(collect_content(flows_dir, scripts_dir)[1], DuplicateId)
+    assert defect.file is not None and defect.file.endswith("more.yaml") and defect.line == 1
+    assert defect.hint is not None and "core.yaml:16" in defect.hint
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("- intent: Policy\n  description: x\n  examples: [a]\n", "lower-case name"),
+    ("- intent: refund\n  description: x\n  examples: []\n", "needs `examples`"),
+    ("- intent: refund\n  examples: [退款]\n", "needs a `description`"),
+    ("- intent: refund\n  description: x\n  examples: [a]\n  example: [b]\n", "unknown key `example`"),
+    ("intent: refund\n", "YAML list"),
+])
+def test_broken_intent_entries_are_reported_with_file_and_line(tmp_path: Path, entry: str, message: str) -> None:
+    flows_dir, scripts_dir = write_content(tmp_path)
+    (scripts_dir / "nlu" / "intents" / "zz.yaml").write_text(entry, encoding="utf-8")
+    defect = only(collect_content(flows_dir, scripts_dir)[1], SchemaError)
+    assert message in defect.message and defect.file is not None and defect.file.endswith("zz.yaml")
+    assert defect.line == 1
+
+
+def test_flow_topics_must_be_declared_intents(check: Check) -> None:
+    defect = only(check(flow=GOOD_FLOW.replace("initial: hello", "initial: hello\ntopics: [policy, refunds]")), SchemaError)
+    assert "refunds" in defect.message and "topics" in defect.message
+
+
+COUNTING_FLOW = GOOD_FLOW.replace(
+    "      - goto: answer\n",
+    "      - when: {counter_at_least: {unclear: 2}}\n        goto: bye\n      - goto: answer\n        count: unclear\n",
+)
+
+
+def test_declared_counters_that_are_counted_and_read_pass(check: Check) -> None:
+    assert check(flow=COUNTING_FLOW.replace("initial: hello", "initial: hello\ncounters: [unclear]")) == []
+
+
+def test_validation_fails_on_a_counted_counter_not_declared(check: Check) -> None:
+    defects = check(flow=COUNTING_FLOW)
+    assert any("undeclared counter 'unclear'" in d.message for d in defects), [d.describe() for d in defects]
+
+
+def test_validation_fails_on_a_misspelled_counter_that_would_never_fire(check: Check) -> None:
+    flow = COUNTING_FLOW.replace("initial: hello", "initial: hello\ncounters: [unclear, uncler]").replace(
+        "{unclear: 2}", "{uncler: 2}"
+    )
+    defect = only(check(flow=flow), SchemaError)
+    assert "'uncler'" in defect.message and "never" in defect.message and defect.state == "listen"
+
+
+def test_engine_counters_need_no_declaration(check: Check) -> None:
+    flow = COUNTING_FLOW.replace("initial: hello", "initial: hello\ncounters: [unclear]").replace("{unclear: 2}", "{angry: 2}")
+    assert check(flow=flow) == []
