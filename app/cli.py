@@ -11,16 +11,49 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from app.config import Settings
 
 if TYPE_CHECKING:
     from app.nlu.analyzer import Analyzer
 
-app = typer.Typer(help="Huashu (话术): scripted customer-service conversation engine.", no_args_is_help=True)
+def take_pack_option(args: list[str]) -> list[str]:
+    """`--pack DIR` (or `--pack=DIR`), before or after any command, is taken out of the arguments and
+    becomes `HUASHU_PACK` for this process: every command and sub-command, and the workers
+    `huashu serve` starts, then read the same pack (docs/packs.md)."""
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--pack":
+            value = next(items, None)
+            if value is None:
+                raise click.UsageError("--pack needs a folder")
+            os.environ["HUASHU_PACK"] = value
+        elif arg.startswith("--pack="):
+            os.environ["HUASHU_PACK"] = arg.partition("=")[2]
+        else:
+            rest.append(arg)
+    return rest
+
+
+class _PackAwareGroup(TyperGroup):
+    """The root command group: reads `--pack DIR` wherever it stands on the command line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, take_pack_option(args))  # type: ignore[no-any-return]
+
+
+app = typer.Typer(
+    cls=_PackAwareGroup,
+    help="Huashu (话术): scripted customer-service conversation engine. "
+    "Every command accepts --pack DIR (a pack folder with flows/ and scripts_zh/; default HUASHU_PACK).",
+    no_args_is_help=True,
+)
 flows_app = typer.Typer(help="Inspect flows.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 qa_app = typer.Typer(help="QA replay: score transcripts against the service script.", no_args_is_help=True)
@@ -455,37 +488,7 @@ def qa_diff(
     )
 
 
-def take_pack_option(argv: list[str]) -> list[str]:
-    """`--pack DIR` (or `--pack=DIR`) is accepted before or after any command: it is taken out of the
-    arguments and becomes `HUASHU_PACK` for this process, so every command, sub-command and the
-    workers `huashu serve` starts read the same pack."""
-    rest: list[str] = []
-    args = iter(argv)
-    for arg in args:
-        if arg == "--pack":
-            value = next(args, None)
-            if value is None:
-                err_console.print("[red]--pack needs a folder[/red]")
-                raise SystemExit(2)
-            os.environ["HUASHU_PACK"] = value
-        elif arg.startswith("--pack="):
-            os.environ["HUASHU_PACK"] = arg.partition("=")[2]
-        else:
-            rest.append(arg)
-    return rest
-
-
-@app.callback()
-def _root(
-    pack: Annotated[Path | None, typer.Option(
-        "--pack", help="pack folder (its flows/ and scripts_zh/); also accepted after any command; "
-        "default HUASHU_PACK")] = None,
-) -> None:
-    """Huashu (话术): scripted customer-service conversation engine."""
-
-
 def main() -> None:
-    sys.argv[1:] = take_pack_option(sys.argv[1:])
     app()
 
 

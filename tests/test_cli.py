@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -125,3 +126,53 @@ def test_analyze_never_crashes_on_odd_lines() -> None:
 def test_analyze_rejects_a_bad_today_option() -> None:
     result = runner.invoke(app, ["analyze", "-", "--today", "yesterday"], input="")
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+# ---------------------------------------------------------------- packs
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the default pack; HUASHU_PACK (which `--pack` sets) is restored after the test."""
+    monkeypatch.setenv("HUASHU_PACK", "")
+    shutil.copytree(PROJECT_ROOT / "flows", tmp_path / "flows")
+    shutil.copytree(PROJECT_ROOT / "scripts_zh", tmp_path / "scripts_zh")
+    return tmp_path
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_pack_option_is_accepted_before_or_after_the_command(pack_copy: Path, where: str) -> None:
+    intents = pack_copy / "scripts_zh" / "nlu" / "intents" / "core.yaml"
+    intents.write_text(intents.read_text(encoding="utf-8").replace("- intent: handoff", "- intent: transfer"), encoding="utf-8")
+    args = ["--pack", str(pack_copy), "check"] if where == "before" else ["check", f"--pack={pack_copy}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "core intent" in result.output and "handoff" in result.output
+
+
+def test_pack_option_naming_a_missing_folder_is_a_configuration_error(pack_copy: Path) -> None:
+    result = runner.invoke(app, ["check", "--pack", str(pack_copy / "nope")])
+    assert result.exit_code == 2
+    assert "HUASHU_PACK" in result.output and "nope" in result.output
+
+
+def test_huashu_pack_stands_for_both_folders_and_explicit_folders_win(pack_copy: Path) -> None:
+    from app.config import Settings
+
+    settings = Settings(pack=pack_copy)
+    assert (settings.flows_dir, settings.scripts_dir) == (pack_copy / "flows", pack_copy / "scripts_zh")
+    explicit = Settings(pack=pack_copy, flows_dir=PROJECT_ROOT / "flows")
+    assert (explicit.flows_dir, explicit.scripts_dir) == (PROJECT_ROOT / "flows", pack_copy / "scripts_zh")
+
+
+def test_check_warns_about_thin_and_doubly_listed_intents_but_passes(pack_copy: Path) -> None:
+    extra = pack_copy / "scripts_zh" / "nlu" / "intents" / "zz_extra.yaml"
+    extra.write_text("- intent: gift_card\n  description: 礼品卡\n  examples: [礼品卡余额, 我要退货]\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", "--pack", str(pack_copy), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    messages = [w["message"] for w in report["warnings"]]
+    assert any("'gift_card' has 2 example(s)" in m for m in messages)
+    assert any("'我要退货'" in m and "'return_refund'" in m and "'gift_card'" in m for m in messages)
+    assert all(w["kind"] == "warning" and w["file"].endswith("zz_extra.yaml") for w in report["warnings"])
