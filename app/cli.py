@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -32,7 +31,7 @@ def take_pack_option(args: list[str]) -> list[str]:
         if arg == "--pack":
             value = next(items, None)
             if value is None:
-                raise click.UsageError("--pack needs a folder")
+                raise typer.BadParameter("needs a folder", param_hint="--pack")
             os.environ["HUASHU_PACK"] = value
         elif arg.startswith("--pack="):
             os.environ["HUASHU_PACK"] = arg.partition("=")[2]
@@ -44,8 +43,8 @@ def take_pack_option(args: list[str]) -> list[str]:
 class _PackAwareGroup(TyperGroup):
     """The root command group: reads `--pack DIR` wherever it stands on the command line."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, take_pack_option(args))  # type: ignore[no-any-return]
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's vendored click Context
+        return super().parse_args(ctx, take_pack_option(args))
 
 
 app = typer.Typer(

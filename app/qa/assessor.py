@@ -18,7 +18,7 @@ from app.qa.model import Assessment, Evidence, Finding, Recommendation, Replay
 from app.qa.pii import mask_all
 from app.qa.replay import replay
 from app.qa.rulebook import RuleBook, RuleConfig
-from app.qa.rules import RULES, Hit
+from app.qa.rules import RULES, SPECS, Hit
 from app.qa.rules.base import Kit
 from app.qa.scoring import score
 from app.transcripts import Transcript
@@ -27,7 +27,7 @@ from app.transcripts import Transcript
 class Assessor:
     def __init__(self, engine: Engine, rulebook: RuleBook, *, flow: str | None = None) -> None:
         """Raises `ContentErrors` when the rules recommend phrasings the content does not have."""
-        defects = rulebook.unknown_phrases(engine.content)
+        defects = rulebook.unknown_phrases(engine.content) + rulebook.unknown_intents(engine.content, SPECS)
         if defects:
             raise ContentErrors(list(defects))
         self.engine = engine

@@ -35,7 +35,7 @@ from app.qa.reports.jsonl import write_jsonl
 from app.qa.reports.labels import ReportLabels, load_report_labels, report_labels_file
 from app.qa.reports.page import render_report
 from app.qa.reports.table import write_csv
-from app.qa.rules import load_rules, rules_file
+from app.qa.rules import SPECS, load_rules, rules_file
 from app.qa.scoring import summarize
 from app.qa.sources import FORMATS, STDIN, Item, read_files
 
@@ -186,7 +186,8 @@ def qa_file_defects(scripts_dir: Path, content: Content) -> list[ContentDefect]:
     every defect `qa replay` would refuse them for, without replaying anything."""
     defects: list[ContentDefect] = []
     try:
-        defects += load_rules(rules_file(scripts_dir)).unknown_phrases(content)
+        book = load_rules(rules_file(scripts_dir))
+        defects += book.unknown_phrases(content) + book.unknown_intents(content, SPECS)
     except ContentErrors as exc:
         defects += exc.defects
     try:

@@ -84,6 +84,7 @@ class RuleConfig:
     severity_weights: Mapping[str, float] = field(default_factory=dict)
     fatal_severities: frozenset[str] = frozenset()
     params: Mapping[str, Any] = field(default_factory=dict)
+    line: int | None = None
 
     def points(self, severity: str) -> float:
         """Points one finding of this severity deducts."""
@@ -136,6 +137,21 @@ class RuleBook:
     @property
     def enabled(self) -> tuple[RuleConfig, ...]:
         return tuple(rule for rule in self.rules.values() if rule.enabled)
+
+    def unknown_intents(self, content: Content, specs: Mapping[str, Mapping[str, Param]]) -> list[QaRuleError]:
+        """Intent names in rule parameters that the pack does not declare (a pack declares its own)."""
+        defects = []
+        for rule in self.rules.values():
+            for name, param in specs.get(rule.id, {}).items():
+                value = rule.params.get(name)
+                if param.kind != "intents" or not isinstance(value, frozenset):
+                    continue
+                unknown = sorted(value - set(content.intents))
+                if unknown:
+                    defects.append(QaRuleError(
+                        f"rule {rule.id!r}: `{name}` has unknown intents {unknown}", file=self.file, line=rule.line,
+                        hint=f"the pack declares: {', '.join(content.intents)}"))
+        return defects
 
     def unknown_phrases(self, content: Content) -> list[QaRuleError]:
         """Recommended phrase ids that the content does not have (checked when an engine is at hand)."""
@@ -264,6 +280,7 @@ def _rule(rule_id: str, body: dict[str, Any], spec: Mapping[str, Param], file: s
     out.extend(defects)
     return RuleConfig(
         id=rule_id,
+        line=line_of(body),
         enabled=bool(enabled),
         weight=weight,
         fatal=bool(fatal),

@@ -11,7 +11,7 @@ from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.qa.assessor import Assessor
 from app.qa.rulebook import QaRuleError, RuleBook
-from app.qa.rules import RULES, load_rules, parse_rules
+from app.qa.rules import RULES, SPECS, load_rules, parse_rules
 from tests.qa.conftest import Check, agent, customer, transcript
 
 EditRules = Callable[[str, str], RuleBook]
@@ -86,10 +86,10 @@ def test_a_required_cue_list_must_be_given() -> None:
     assert "missing parameter `greeting_cues`" in defect.message
 
 
-def test_intent_names_are_checked_against_the_nlu() -> None:
+def test_intent_names_are_checked_against_the_packs_intents(engine: Engine) -> None:
     text = "rules:\n  apology.missing:\n    trigger_intents: [complain]\n    apology_cues: [抱歉]\n    not_solution_cues: [请问]\n"
-    (defect,) = defects_of(text)
-    assert "unknown intents ['complain']" in defect.message
+    (defect,) = parse_rules(text).unknown_intents(engine.content, SPECS)
+    assert "unknown intents ['complain']" in defect.message and defect.line == 2
 
 
 def test_recommended_phrase_ids_must_exist(engine: Engine) -> None:
