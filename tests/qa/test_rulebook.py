@@ -89,7 +89,7 @@ def test_a_required_cue_list_must_be_given() -> None:
 def test_intent_names_are_checked_against_the_packs_intents(engine: Engine) -> None:
     text = "rules:\n  apology.missing:\n    trigger_intents: [complain]\n    apology_cues: [抱歉]\n    not_solution_cues: [请问]\n"
     (defect,) = parse_rules(text).unknown_intents(engine.content, SPECS)
-    assert "unknown intents ['complain']" in defect.message and defect.line == 2
+    assert "unknown intents ['complain']" in defect.message and defect.line == 3
 
 
 def test_recommended_phrase_ids_must_exist(engine: Engine) -> None:
