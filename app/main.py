@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -15,6 +17,7 @@ from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
 from app.api.errors import HTTP_STATUS, error_code
 from app.api.hub import Hub, RedisHub
+from app.api.reload import PackReloader
 from app.api.service import ConversationService
 from app.config import Settings
 from app.errors import HuashuError
@@ -56,9 +59,24 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
         store=store, engine=engine, runner=runner, hub=hub, cache_size=settings.conversation_cache
     )
     auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces)
-    return Services(
-        settings=settings, store=store, engine=engine, hub=hub, conversations=conversations, auth=auth
-    )
+    return Services(settings=settings, store=store, hub=hub, conversations=conversations, auth=auth)
+
+
+def _reload_on_sighup(reloader: PackReloader, stack: AsyncExitStack) -> None:
+    """`kill -HUP <pid>` reloads the pack (uvicorn itself does not handle SIGHUP in a worker)."""
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
+
+    def on_hup() -> None:
+        task = loop.create_task(reloader.reload_logged())
+        tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(tasks.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+    except (NotImplementedError, RuntimeError, ValueError):  # no SIGHUP here, or not the main thread
+        return
+    stack.callback(loop.remove_signal_handler, signal.SIGHUP)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.huashu = await open_services(settings, stack)
+            app.state.reloader = reloader = PackReloader(app.state.huashu)
+            _reload_on_sighup(reloader, stack)
             stack.enter_context(serving_gc())  # after start-up: what it built is frozen
             yield
 

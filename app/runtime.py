@@ -16,6 +16,15 @@ def _engine(flows_dir: Path, scripts_dir: Path, default_flow: str) -> Engine:
     return Engine(load_content(flows_dir, scripts_dir), get_analyzer(scripts_dir), default_flow=default_flow)
 
 
+def load_engine(settings: Settings) -> Engine:
+    """A fresh engine read from the pack's folders now (a reload), sharing nothing with earlier ones."""
+    from app.nlu.analyzer import Analyzer
+
+    scripts_dir = settings.scripts_dir.resolve()
+    return Engine(load_content(settings.flows_dir.resolve(), scripts_dir), Analyzer.load(scripts_dir),
+                  default_flow=settings.default_flow)
+
+
 def build_engine(settings: Settings | None = None) -> Engine:
     """The process-wide engine for these content folders (raises `ContentErrors` if they are broken)."""
     settings = settings or Settings()

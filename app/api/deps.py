@@ -23,10 +23,14 @@ class Services:
 
     settings: Settings
     store: TranscriptStore
-    engine: Engine
     hub: Hub
     conversations: ConversationService
     auth: AgentAuth
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the pack being served; a reload swaps it (app/api/reload.py)."""
+        return self.conversations.engine
 
 
 def get_services(connection: HTTPConnection) -> Services:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,8 +18,10 @@ from app.api.deps import AgentDep, BearerDep, ServicesDep, bearer
 from app.api.errors import ApiError, Unauthorized
 from app.api.frames import suggestions_frame
 from app.api.messages import SuggestionsFrame
+from app.api.reload import PackReloader
 from app.content.catalog import phrase_to_dict, select_phrases
 from app.content.diagram import to_json, to_mermaid
+from app.content.errors import ContentErrors
 from app.engine.conversation import Conversation
 from app.engine.events import CustomerSaid
 from app.export import to_transcript
@@ -89,6 +91,19 @@ async def healthz(services: ServicesDep) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- content
+
+
+@router.get("/api/intents", tags=["content"])
+async def list_intents(services: ServicesDep) -> dict[str, Any]:
+    """The intents the served pack declares (docs/packs.md), with the content version."""
+    content = services.engine.content
+    return {
+        "version": content.version,
+        "intents": [
+            {"intent": spec.name, "description": spec.description, "examples": len(spec.examples)}
+            for spec in content.intents.values()
+        ],
+    }
 
 
 @router.get("/api/flows", tags=["content"])
@@ -244,6 +259,24 @@ async def get_conversation(conversation: ReadableDep, services: ServicesDep) -> 
 async def export_conversation(conversation: ReadableDep, services: ServicesDep) -> dict[str, Any]:
     """The transcript interchange format (what `huashu export` writes, one object per line)."""
     return to_transcript(conversation, await services.store.messages(conversation.id)).to_dict()
+
+
+@router.post("/api/admin/reload", tags=["admin"], responses={422: {"description": "the pack was refused"}})
+async def reload_pack(request: Request, agent: AgentDep) -> Any:
+    """Read the pack again and serve it if it passes the check; otherwise keep the running one and
+    answer 422 with its defects (docs/packs.md)."""
+    reloader: PackReloader = request.app.state.reloader
+    try:
+        done = await reloader.reload()
+    except ContentErrors as exc:
+        return JSONResponse(
+            {"type": "error", "code": "pack_refused",
+             "message": f"the pack has {len(exc.defects)} defect(s); the running pack stays",
+             "defects": [defect.to_dict() for defect in exc.defects]},
+            status_code=422,
+        )
+    return {"status": "reloaded", "pack": done.pack, "flows": list(done.flows), "intents": list(done.intents),
+            "version": done.version, "by": agent}
 
 
 @router.post("/api/agent/tickets", tags=["agents"], status_code=201)

@@ -52,6 +52,7 @@ from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
 
 MAX_STEPS_PER_TURN: Final = 16
+RELOAD_TRIGGER: Final = "reload"  # a state the reloaded pack no longer has was left this way
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
 
 
@@ -145,6 +146,10 @@ class Engine:
         turn = _Turn(conversation.copy(), self.content.flows[flow_name], self.machines[flow_name])
         analysis: Analysis | None = None
         tag: AgentTurnTagged | None = None
+        if not isinstance(event, ConversationStarted) and conversation.state not in turn.flow.states:
+            # The pack was reloaded without this state: resume where the script listens (docs/packs.md).
+            resume = turn.flow.state_for_stage("listen") or turn.flow.initial
+            turn.emit(StateEntered(resume, conversation.state, RELOAD_TRIGGER))
         turn.emit(event)
         match event:
             case ConversationStarted():
