@@ -1,5 +1,19 @@
-"""Which script stage an agent's message fulfils: cue words from scripts_zh/stage_cues.yaml,
-then the closest standard phrasing of that stage.
+"""Which script stage(s) an agent's message fulfils: cues from scripts_zh/stage_cues.yaml, then the closest
+standard phrasing of the primary stage.
+
+Real speech carries several acts in one turn ("您好先生,让您久等了,您的订单已经发货了" greets, thanks for
+waiting and answers), fillers (嗯/啊/呃/哈/亲), ASR gaps (`_`) and pasted order data. A turn is read as
+acts in order of appearance:
+
+1. every stage's cues (literal or pattern) and the `no_act` cues are found; where matches overlap the longer
+   one wins (ties: the earlier stage in the file), so "还有其他可以帮到您的吗" is a close-check, not a confirm;
+2. a stretch of the message that no cue covers and that has substance (at least `_SUBSTANCE` letters or
+   digits once fillers and placeholders are gone) is an `answer`: real agents inform without cue words;
+3. the primary `stage` is the last act, except that a trailing `greeting` or `apology` after another act
+   frames the move rather than making it; inside an opening that greets, `listen` ("在的", "请讲") is part of
+   the greeting ("喂您好请讲" is a greeting), and a hold request after a transfer is part of the hand-off;
+   after a farewell, uncued talk (wishes, rating instructions) is closing talk, not an answer.
+   docs/qa.md (annotation guide) states the same rules for people.
 
 Used by assist mode (to follow the agent through the script) and by QA replay.
 """
@@ -9,31 +23,43 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from rapidfuzz import fuzz, process
 
 from app.content.model import Content
 
 OTHER = "other"
-_MIN_ANSWER_LENGTH = 6  # an agent message with no cue but some substance is taken as an answer
+_ANSWER: Final = "answer"
+_FAREWELL: Final = "farewell"
+_COURTESY: Final = frozenset({"greeting", "apology"})  # frame a move; primary only when nothing else is said
+# Letters/digits an uncued stretch needs to count as an answer: fewer in a clause of its own ("集显的驱动")
+# than beside a cue in the same clause, where the rest is mostly the cue's own words ("订单号方便提供下吗").
+_SUBSTANCE_ALONE: Final = 4
+_SUBSTANCE_BESIDE_CUE: Final = 6
 _PHRASE_MATCH_CUTOFF = 60.0
+# Clause boundaries: punctuation and the spaces chat agents use between sentences.
+_CLAUSE_BREAK: Final = re.compile(r"[，,。．！!？?；;：:、~～…\s]+")
+_LETTERS: Final = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
 class StageTag:
-    stage: str  # the stage the message ends in (it moves the script)
-    stages: tuple[str, ...]  # every stage found, in order of appearance
+    stage: str  # the stage the message moves the script to (the primary act)
+    stages: tuple[str, ...]  # every stage found, in order of first appearance; () for `other`
     phrase_id: str | None = None
     score: float = 0.0
 
 
 class StageTagger:
     def __init__(self, content: Content) -> None:
-        # One alternation, longest cue first, scans a message once in C; where cues overlap, the longest
-        # ("还有其他需要帮助") wins over a shorter one inside it.
-        self._stage_of = {cue: stage for stage, cues in content.stage_cues.items() for cue in cues if cue}
-        cues = sorted(self._stage_of, key=len, reverse=True)
-        self._cue_pattern = re.compile("|".join(map(re.escape, cues))) if cues else None
+        cues = content.stage_cues
+        # One compiled alternation per stage (and one for no-act words); a message is scanned once per group.
+        self._groups: list[tuple[str | None, re.Pattern[str]]] = [
+            (stage, re.compile("|".join(f"(?:{p})" for p in patterns))) for stage, patterns in cues.stages.items() if patterns
+        ]
+        if cues.no_act:
+            self._groups.append((None, re.compile("|".join(f"(?:{p})" for p in cues.no_act))))
         # Agents repeat themselves across conversations ("请问还有其他问题吗"); tags are immutable.
         self._cached_tag = lru_cache(maxsize=8192)(self._tag)
         self._texts: dict[str, tuple[list[str], list[str]]] = {}
@@ -43,30 +69,62 @@ class StageTagger:
                 ids.append(phrase.id)
                 texts.append("".join(template.parts[0::2]))  # literals only: slot values vary
 
+    def acts(self, text: str, *, uncued: bool = True) -> list[str]:
+        """The acts of `text` in order of appearance (a stage may occur more than once); with
+        `uncued=False` only what the cues say, without answers read from uncued stretches."""
+        found: list[tuple[int, int, int, str | None]] = []
+        for order, (stage, pattern) in enumerate(self._groups):
+            found += ((m.start(), m.end(), order, stage) for m in pattern.finditer(text) if m.end() > m.start())
+        acts: list[tuple[int, str]] = []
+        cover = bytearray(len(text))  # 0 free, 1 a no-act word, 2 a stage cue
+        for start, end, _, stage in sorted(found, key=lambda f: (f[0] - f[1], f[2], f[0])):
+            if not any(cover[start:end]):
+                cover[start:end] = (b"\x01" if stage is None else b"\x02") * (end - start)
+                if stage is not None:
+                    acts.append((start, stage))
+        if uncued:
+            acts += ((start, _ANSWER) for start in _uncued_stretches(text, cover))
+        acts.sort()
+        ordered = [stage for _, stage in acts]
+        if _FAREWELL in ordered:  # after the goodbye, wishes and rating instructions are closing talk
+            last = len(ordered) - 1 - ordered[::-1].index(_FAREWELL)
+            ordered = ordered[: last + 1] + [a for a in ordered[last + 1 :] if a != _ANSWER]
+            first = ordered.index(_FAREWELL)
+            ordered = ordered[:first] + [a for a in ordered[first:] if a != _ANSWER]
+        return ordered
+
     def stages_in(self, text: str) -> tuple[str, ...]:
-        """Every stage whose cue occurs in `text`, in order of first appearance."""
-        if self._cue_pattern is None:
-            return ()
-        seen: dict[str, None] = {}
-        for match in self._cue_pattern.finditer(text):
-            seen.setdefault(self._stage_of[match.group()], None)
-        return tuple(seen)
+        """Every stage whose cue occurs in `text`, in order of first appearance (no answers read from
+        uncued text: QA rules use this to ask whether a clause carries any cue at all)."""
+        return tuple(dict.fromkeys(self._absorbed(self.acts(text, uncued=False))))
 
     def tag(self, text: str, *, phrase_id: str | None = None, phrase_stage: str | None = None) -> StageTag:
         """Tag an agent message; a `phrase_id` the agent picked from the sidebar decides the stage."""
         return self._cached_tag(text, phrase_id, phrase_stage)
 
     def _tag(self, text: str, phrase_id: str | None, phrase_stage: str | None) -> StageTag:
+        acts = self._absorbed(self.acts(text))
+        stages = tuple(dict.fromkeys(acts))
         if phrase_id is not None and phrase_stage is not None:
-            stages = self.stages_in(text) or (phrase_stage,)
+            stages = stages or (phrase_stage,)
             return StageTag(phrase_stage, stages if phrase_stage in stages else (*stages, phrase_stage), phrase_id, 100.0)
-        stages = self.stages_in(text)
-        if not stages:
-            stage = "answer" if len(text.strip()) >= _MIN_ANSWER_LENGTH else OTHER
-            return StageTag(stage, (stage,) if stage != OTHER else ())
-        stage = stages[-1]
+        if not acts:
+            return StageTag(OTHER, ())
+        moves = [act for act in acts if act not in _COURTESY]
+        stage = moves[-1] if moves and acts[-1] in _COURTESY else acts[-1]
         match_id, score = self.closest_phrase(text, stage)
         return StageTag(stage, stages, match_id, score)
+
+    @staticmethod
+    def _absorbed(acts: list[str]) -> list[str]:
+        """Acts that are part of another: `listen` in an opening that greets ("喂您好请讲"), a hold request
+        after a transfer announcement ("正在为您转接人工客服,请稍候")."""
+        if "greeting" in acts:
+            acts = [act for act in acts if act != "listen"]
+        if "hand-off" in acts:
+            first = acts.index("hand-off")
+            acts = acts[:first] + [act for act in acts[first:] if act != "waiting"]
+        return acts
 
     def closest_phrase(self, text: str, stage: str) -> tuple[str | None, float]:
         ids, texts = self._texts.get(stage, ([], []))
@@ -77,3 +135,28 @@ class StageTagger:
             return None, 0.0
         _, score, index = best
         return ids[index], round(float(score), 1)
+
+
+def _uncued_stretches(text: str, cover: bytearray) -> list[int]:
+    """Start offsets of the stretches no stage cue covers that have substance (each is an answer act).
+
+    Stretches are cut at clause breaks and at stage cues; no-act words (fillers, address terms,
+    placeholders) do not cut a stretch and do not count as substance ("储蓄卡[数字x]-[数字x]天左右").
+    """
+    starts: list[int] = []
+    position = 0
+    for clause in [*_CLAUSE_BREAK.finditer(text), None]:
+        end = clause.start() if clause is not None else len(text)
+        needed = _SUBSTANCE_BESIDE_CUE if 2 in cover[position:end] else _SUBSTANCE_ALONE
+        run_start, letters = -1, 0
+        for index in range(position, end + 1):
+            if index < end and cover[index] != 2:
+                if run_start < 0:
+                    run_start, letters = index, 0
+                letters += cover[index] == 0 and _LETTERS.match(text, index) is not None
+            elif run_start >= 0:
+                if letters >= needed:
+                    starts.append(run_start)
+                run_start = -1
+        position = clause.end() if clause is not None else len(text)
+    return starts
