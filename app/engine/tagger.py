@@ -38,6 +38,7 @@ _COURTESY: Final = frozenset({"greeting", "apology"})  # frame a move; primary o
 _SUBSTANCE_ALONE: Final = 4
 _SUBSTANCE_BESIDE_CUE: Final = 6
 _PHRASE_MATCH_CUTOFF = 60.0
+_VERBATIM: Final = 90.0  # this close to a standard phrasing, the agent (or bot) said that phrasing
 # Clause boundaries: punctuation and the spaces chat agents use between sentences.
 _CLAUSE_BREAK: Final = re.compile(r"[，,。．！!？?；;：:、~～…\s]+")
 _LETTERS: Final = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
@@ -63,11 +64,15 @@ class StageTagger:
         # Agents repeat themselves across conversations ("请问还有其他问题吗"); tags are immutable.
         self._cached_tag = lru_cache(maxsize=8192)(self._tag)
         self._texts: dict[str, tuple[list[str], list[str]]] = {}
+        self._standard: tuple[list[tuple[str, str]], list[str]] = ([], [])  # (id, stage) and text of every phrasing
         for phrase in content.phrases.values():
             ids, texts = self._texts.setdefault(phrase.stage, ([], []))
             for template in phrase.templates:
+                literal = "".join(template.parts[0::2])  # literals only: slot values vary
                 ids.append(phrase.id)
-                texts.append("".join(template.parts[0::2]))  # literals only: slot values vary
+                texts.append(literal)
+                self._standard[0].append((phrase.id, phrase.stage))
+                self._standard[1].append(literal)
 
     def acts(self, text: str, *, uncued: bool = True) -> list[str]:
         """The acts of `text` in order of appearance (a stage may occur more than once); with
@@ -108,6 +113,10 @@ class StageTagger:
         if phrase_id is not None and phrase_stage is not None:
             stages = stages or (phrase_stage,)
             return StageTag(phrase_stage, stages if phrase_stage in stages else (*stages, phrase_stage), phrase_id, 100.0)
+        verbatim = process.extractOne(text, self._standard[1], scorer=fuzz.ratio, score_cutoff=_VERBATIM)
+        if verbatim is not None:  # a standard phrasing of the script says which stage it is, whatever else it does
+            match_id, stage = self._standard[0][verbatim[2]]
+            return StageTag(stage, stages if stage in stages else (*stages, stage), match_id, round(float(verbatim[1]), 1))
         if not acts:
             return StageTag(OTHER, ())
         moves = [act for act in acts if act not in _COURTESY]
