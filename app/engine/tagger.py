@@ -20,7 +20,9 @@ Used by assist mode (to follow the agent through the script) and by QA replay.
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -42,6 +44,7 @@ _VERBATIM: Final = 90.0  # this close to a standard phrasing, the agent (or bot)
 # Clause boundaries: punctuation and the spaces chat agents use between sentences.
 _CLAUSE_BREAK: Final = re.compile(r"[，,。．！!？?；;：:、~～…\s]+")
 _LETTERS: Final = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+_FREE_RUN: Final = re.compile(rb"[^\x02]+")  # a stretch of `cover` with no stage cue
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +66,13 @@ class StageTagger:
             self._groups.append((None, re.compile("|".join(f"(?:{p})" for p in cues.no_act))))
         # Agents repeat themselves across conversations ("请问还有其他问题吗"); tags are immutable.
         self._cached_tag = lru_cache(maxsize=8192)(self._tag)
-        self._texts: dict[str, tuple[list[str], list[str]]] = {}
-        self._standard: tuple[list[tuple[str, str]], list[str]] = ([], [])  # (id, stage) and text of every phrasing
+        by_stage: dict[str, list[tuple[str, str, str]]] = {}
         for phrase in content.phrases.values():
-            ids, texts = self._texts.setdefault(phrase.stage, ([], []))
             for template in phrase.templates:
                 literal = "".join(template.parts[0::2])  # literals only: slot values vary
-                ids.append(phrase.id)
-                texts.append(literal)
-                self._standard[0].append((phrase.id, phrase.stage))
-                self._standard[1].append(literal)
+                by_stage.setdefault(phrase.stage, []).append((literal, phrase.id, phrase.stage))
+        self._phrasings = {stage: _Phrasings(entries) for stage, entries in by_stage.items()}
+        self._standard = _Phrasings([entry for entries in by_stage.values() for entry in entries])
 
     def acts(self, text: str, *, uncued: bool = True) -> list[str]:
         """The acts of `text` in order of appearance (a stage may occur more than once); with
@@ -81,14 +81,17 @@ class StageTagger:
         for order, (stage, pattern) in enumerate(self._groups):
             found += ((m.start(), m.end(), order, stage) for m in pattern.finditer(text) if m.end() > m.start())
         acts: list[tuple[int, str]] = []
+        no_act: list[tuple[int, int]] = []
         cover = bytearray(len(text))  # 0 free, 1 a no-act word, 2 a stage cue
         for start, end, _, stage in sorted(found, key=lambda f: (f[0] - f[1], f[2], f[0])):
             if not any(cover[start:end]):
                 cover[start:end] = (b"\x01" if stage is None else b"\x02") * (end - start)
-                if stage is not None:
+                if stage is None:
+                    no_act.append((start, end))
+                else:
                     acts.append((start, stage))
         if uncued:
-            acts += ((start, _ANSWER) for start in _uncued_stretches(text, cover))
+            acts += ((start, _ANSWER) for start in _uncued_stretches(_blanked(text, no_act), bytes(cover)))
         acts.sort()
         ordered = [stage for _, stage in acts]
         if _FAREWELL in ordered:  # after the goodbye, wishes and rating instructions are closing talk
@@ -113,10 +116,11 @@ class StageTagger:
         if phrase_id is not None and phrase_stage is not None:
             stages = stages or (phrase_stage,)
             return StageTag(phrase_stage, stages if phrase_stage in stages else (*stages, phrase_stage), phrase_id, 100.0)
-        verbatim = process.extractOne(text, self._standard[1], scorer=fuzz.ratio, score_cutoff=_VERBATIM)
+        verbatim = self._standard.closest(text, _VERBATIM)
         if verbatim is not None:  # a standard phrasing of the script says which stage it is, whatever else it does
-            match_id, stage = self._standard[0][verbatim[2]]
-            return StageTag(stage, stages if stage in stages else (*stages, stage), match_id, round(float(verbatim[1]), 1))
+            standard_id, standard_stage, score = verbatim
+            listed = stages if standard_stage in stages else (*stages, standard_stage)
+            return StageTag(standard_stage, listed, standard_id, score)
         if not acts:
             return StageTag(OTHER, ())
         moves = [act for act in acts if act not in _COURTESY]
@@ -136,36 +140,63 @@ class StageTagger:
         return acts
 
     def closest_phrase(self, text: str, stage: str) -> tuple[str | None, float]:
-        ids, texts = self._texts.get(stage, ([], []))
-        if not texts:
-            return None, 0.0
-        best = process.extractOne(text, texts, scorer=fuzz.ratio, score_cutoff=_PHRASE_MATCH_CUTOFF)
+        phrasings = self._phrasings.get(stage)
+        best = phrasings.closest(text, _PHRASE_MATCH_CUTOFF) if phrasings else None
+        return (best[0], best[2]) if best else (None, 0.0)
+
+
+class _Phrasings:
+    """Standard phrasings sorted by length: a message is compared only with those long enough to reach
+    the cutoff at all (ratio = 2·matches / (a + b) ≥ r needs min(a, b) / max(a, b) ≥ r / (200 − r))."""
+
+    def __init__(self, entries: list[tuple[str, str, str]]) -> None:
+        entries = sorted(entries, key=lambda entry: len(entry[0]))
+        self._texts = [text for text, _, _ in entries]
+        self._lengths = [len(text) for text in self._texts]
+        self._labels = [(phrase_id, stage) for _, phrase_id, stage in entries]
+
+    def closest(self, text: str, cutoff: float) -> tuple[str, str, float] | None:
+        """(phrase id, stage, score) of the closest phrasing scoring at least `cutoff`, or None."""
+        bound = cutoff / (200.0 - cutoff)
+        low = bisect_left(self._lengths, math.ceil(len(text) * bound))
+        high = bisect_right(self._lengths, math.floor(len(text) / bound))
+        if low >= high:
+            return None
+        best = process.extractOne(text, self._texts[low:high], scorer=fuzz.ratio, score_cutoff=cutoff)
         if best is None:
-            return None, 0.0
-        _, score, index = best
-        return ids[index], round(float(score), 1)
+            return None
+        phrase_id, stage = self._labels[low + best[2]]
+        return phrase_id, stage, round(float(best[1]), 1)
 
 
-def _uncued_stretches(text: str, cover: bytearray) -> list[int]:
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the given spans blanked out by a control character that is neither a letter nor a clause
+    break (same length, so offsets stay valid)."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        parts += (text[position:start], "\x01" * (end - start))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _uncued_stretches(text: str, cover: bytes) -> list[int]:
     """Start offsets of the stretches no stage cue covers that have substance (each is an answer act).
 
-    Stretches are cut at clause breaks and at stage cues; no-act words (fillers, address terms,
-    placeholders) do not cut a stretch and do not count as substance ("储蓄卡[数字x]-[数字x]天左右").
+    `text` has its no-act words blanked. Stretches are cut at clause breaks and at stage cues (cover 2);
+    blanked no-act words do not cut a stretch and do not count ("储蓄卡[数字x]-[数字x]天左右" is one).
     """
     starts: list[int] = []
     position = 0
     for clause in [*_CLAUSE_BREAK.finditer(text), None]:
         end = clause.start() if clause is not None else len(text)
-        needed = _SUBSTANCE_BESIDE_CUE if 2 in cover[position:end] else _SUBSTANCE_ALONE
-        run_start, letters = -1, 0
-        for index in range(position, end + 1):
-            if index < end and cover[index] != 2:
-                if run_start < 0:
-                    run_start, letters = index, 0
-                letters += cover[index] == 0 and _LETTERS.match(text, index) is not None
-            elif run_start >= 0:
-                if letters >= needed:
-                    starts.append(run_start)
-                run_start = -1
+        if end > position:
+            needed = _SUBSTANCE_BESIDE_CUE if 2 in cover[position:end] else _SUBSTANCE_ALONE
+            for run in _FREE_RUN.finditer(cover, position, end):
+                if len(_LETTERS.findall(text, run.start(), run.end())) >= needed:
+                    starts.append(run.start())
         position = clause.end() if clause is not None else len(text)
     return starts
