@@ -7,8 +7,8 @@ acts in order of appearance:
 
 1. every stage's cues (literal or pattern) and the `no_act` cues are found; where matches overlap the longer
    one wins (ties: the earlier stage in the file), so "还有其他可以帮到您的吗" is a close-check, not a confirm;
-2. a stretch of the message that no cue covers and that has substance (at least `_SUBSTANCE` letters or
-   digits once fillers and placeholders are gone) is an `answer`: real agents inform without cue words;
+2. a stretch of a clause that no cue covers and that has substance (enough letters or digits once
+   fillers and placeholders are gone) is an `answer`: real agents inform without cue words;
 3. the primary `stage` is the last act, except that a trailing `greeting` or `apology` after another act
    frames the move rather than making it; inside an opening that greets, `listen` ("在的", "请讲") is part of
    the greeting ("喂您好请讲" is a greeting), and a hold request after a transfer is part of the hand-off;
@@ -95,10 +95,8 @@ class StageTagger:
         acts.sort()
         ordered = [stage for _, stage in acts]
         if _FAREWELL in ordered:  # after the goodbye, wishes and rating instructions are closing talk
-            last = len(ordered) - 1 - ordered[::-1].index(_FAREWELL)
-            ordered = ordered[: last + 1] + [a for a in ordered[last + 1 :] if a != _ANSWER]
             first = ordered.index(_FAREWELL)
-            ordered = ordered[:first] + [a for a in ordered[first:] if a != _ANSWER]
+            ordered = ordered[:first] + [act for act in ordered[first:] if act != _ANSWER]
         return ordered
 
     def stages_in(self, text: str) -> tuple[str, ...]:
