@@ -487,6 +487,30 @@ def qa_diff(
     )
 
 
+@qa_app.command("tagger-eval")
+def qa_tagger_eval(
+    file: Annotated[Path, typer.Argument(help="gold file: one labelled agent turn per line (JSON Lines)")],
+    as_json: Annotated[bool, typer.Option("--json", help="the agreement as JSON")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="JDDC chat log (default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """Compare the stage tagger with hand-labelled agent turns: per-stage precision/recall/F1 and agreement."""
+    from app.qa.commands import tagger_eval_command
+    from app.qa.stage_gold import default_data
+
+    raise typer.Exit(
+        tagger_eval_command(
+            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
+            err=err_console,
+        )
+    )
+
+
 def main() -> None:
     app()
 

@@ -32,6 +32,7 @@ from app.content.model import (
     Phrase,
     Restatement,
     Route,
+    StageCues,
     StateSpec,
     Template,
 )
@@ -386,18 +387,49 @@ def _parse_forbidden(raw: Any, file: str, out: _Collector) -> list[ForbiddenPhra
     return entries
 
 
-def _parse_stage_cues(raw: Any, file: str, out: _Collector) -> dict[str, tuple[str, ...]]:
+def _parse_stage_cues(raw: Any, file: str, out: _Collector) -> StageCues:
+    """`stage_cues:` (stage → cues) and `no_act:` (cues of no act); a cue is a literal string or `{re: PATTERN}`."""
     cues = raw.get("stage_cues") if isinstance(raw, dict) else None
     if not isinstance(cues, dict):
         out.add(SchemaError("stage_cues.yaml must be a mapping with a `stage_cues:` mapping", file=file, line=1))
-        return {}
+        return StageCues()
     result = {}
-    for stage, words in cues.items():
+    for stage, items in cues.items():
         if stage not in STAGES:
-            out.add(SchemaError(f"stage_cues has unknown stage {stage!r}", file=file, line=line_of(cues), hint=f"use one of: {', '.join(STAGES)}"))
+            out.add(SchemaError(f"stage_cues has unknown stage {stage!r}", file=file, line=line_of(cues, stage), hint=f"use one of: {', '.join(STAGES)}"))
             continue
-        result[str(stage)] = tuple(str(w) for w in _as_list(words))
-    return result
+        result[str(stage)] = _cue_patterns(items, f"stage {stage!r}", file, line_of(cues, stage), out)
+    no_act = raw.get("no_act")
+    if no_act is not None and not isinstance(no_act, list):
+        out.add(SchemaError("`no_act` must be a list of cues", file=file, line=line_of(raw, "no_act")))
+        no_act = None
+    return StageCues(result, _cue_patterns(no_act, "no_act", file, line_of(raw, "no_act"), out) if no_act else ())
+
+
+def _cue_patterns(items: Any, where: str, file: str, line: int | None, out: _Collector) -> tuple[str, ...]:
+    """Each cue as a regular-expression source: a literal is escaped, `{re: PATTERN}` is compiled to check it."""
+    patterns = []
+    for item in _as_list(items):
+        if isinstance(item, dict):
+            at = line_of(item) or line
+            source = item.get("re")
+            if set(item) != {"re"} or not isinstance(source, str) or not source:
+                out.add(SchemaError(f"{where}: a pattern cue must be `{{re: PATTERN}}` and nothing else", file=file, line=at))
+                continue
+            try:
+                compiled = re.compile(source)
+            except re.error as exc:
+                out.add(SchemaError(f"{where}: invalid regular expression {source!r}: {exc}", file=file, line=at))
+                continue
+            if compiled.match("") is not None:
+                out.add(SchemaError(f"{where}: pattern {source!r} matches the empty text", file=file, line=at, hint="a cue must match at least one character"))
+                continue
+            patterns.append(source)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool) and str(item):
+            patterns.append(re.escape(str(item)))
+        else:
+            out.add(SchemaError(f"{where}: a cue must be a text or `{{re: PATTERN}}`, got {item!r}", file=file, line=line))
+    return tuple(patterns)
 
 
 def _parse_restatement(raw: Any, file: str, out: _Collector) -> Restatement:
@@ -555,7 +587,7 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         if entry.id in seen_forbidden:
             out.add(DuplicateId(f"forbidden id {entry.id!r} is used twice", file=str(scripts_dir / "forbidden.yaml")))
         seen_forbidden.add(entry.id)
-    cues = _parse_stage_cues(cues_raw, str(scripts_dir / "stage_cues.yaml"), out) if cues_raw is not None else {}
+    cues = _parse_stage_cues(cues_raw, str(scripts_dir / "stage_cues.yaml"), out) if cues_raw is not None else StageCues()
     restate_raw = optional("restate.yaml")
     restatement = (
         _parse_restatement(restate_raw, str(scripts_dir / "restate.yaml"), out) if restate_raw is not None else Restatement()

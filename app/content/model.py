@@ -224,6 +224,18 @@ class IntentSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StageCues:
+    """scripts_zh/stage_cues.yaml as regular-expression sources (a literal cue is escaped), in file order.
+
+    `stages` maps a stage to the cues that say an agent's turn performs it; `no_act` are words that are no
+    act and no substance (fillers, address terms, thanks-talk, the question tag of a proposal, placeholders).
+    """
+
+    stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    no_act: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
     """Everything loaded from flows/ and scripts_zh/."""
 
@@ -231,7 +243,7 @@ class Content:
     phrases: Mapping[str, Phrase]
     facts: Mapping[str, str]
     forbidden: tuple[ForbiddenPhrase, ...] = ()
-    stage_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stage_cues: StageCues = field(default_factory=StageCues)
     restatement: Restatement = field(default_factory=Restatement)
     intents: Mapping[str, IntentSpec] = field(default_factory=dict)  # in declaration order
     version: str = ""  # a digest of all files, so QA reports can say which content they used

@@ -2,7 +2,7 @@
 
 `app/cli.py` declares the options and calls these lazily. Exit codes: 0 done (skipped lines and transcripts
 that could not be replayed are reported, not fatal), 1 content or rules broken, 2 bad usage;
-`qa diff` exits 1 when anything changed, like `diff`.
+`qa diff` exits 1 when anything changed, like `diff`; `qa tagger-eval` exits 1 for a broken gold or data file.
 """
 
 from __future__ import annotations
@@ -163,6 +163,56 @@ def diff_command(
     target = out or sys.stdout
     target.write(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) + "\n" if as_json else render_text(comparison))
     return 1 if comparison.changed else 0
+
+
+def tagger_eval_command(
+    gold_file: Path,
+    *,
+    settings: Settings,
+    data: Path | None,
+    split: str = "all",
+    as_json: bool = False,
+    err: Console,
+    out: TextIO | None = None,
+) -> int:
+    """`huashu qa tagger-eval`: the stage tagger's agreement with a hand-labelled gold file."""
+    from app.content.loader import load_content
+    from app.engine.tagger import StageTagger
+    from app.qa.stage_gold import GoldErrors, evaluate, load_gold, read_texts, render_agreement
+
+    target = out or sys.stdout
+    if split not in ("dev", "test", "all"):
+        err.print(f"[red]error:[/red] unknown split {split!r}; use dev, test or all", highlight=False, soft_wrap=True)
+        return 2
+    if data is None:
+        err.print(
+            "[red]error:[/red] JDDC data not found: give --data PATH or set HUASHU_SHARED_DATA "
+            "(or put it at ../shared/data/jddc/chat_sample.tsv)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    try:
+        gold = load_gold(gold_file)
+        texts = read_texts(gold, data, str(gold_file))
+    except GoldErrors as exc:
+        for defect in exc.defects:
+            err.print(defect.describe(), markup=False, highlight=False, soft_wrap=True)
+        err.print(f"[red]{len(exc.defects)} gold or data error(s)[/red]")
+        if as_json:
+            target.write(json.dumps({"errors": [d.to_dict() for d in exc.defects]}, ensure_ascii=False, indent=2) + "\n")
+        return 1
+    try:
+        tagger = StageTagger(load_content(settings.flows_dir.resolve(), settings.scripts_dir.resolve()))
+    except ContentErrors as exc:
+        _print_defects(exc, err)
+        return 1
+    agreement = evaluate(tagger, gold, texts, split)
+    if as_json:
+        target.write(json.dumps({"gold": str(gold_file), "data": str(data), **agreement.to_dict()}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        target.write(render_agreement(agreement))
+    return 0
 
 
 def _check_usage(
