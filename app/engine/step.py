@@ -241,8 +241,16 @@ class Engine:
         )
         tag = AgentTurnTagged(stage_tag.stage, stage_tag.stages, stage_tag.phrase_id, stage_tag.score)
         turn.emit(tag)
-        if stage_tag.stage == OTHER or turn.conversation.pending_action:
+        if stage_tag.stage == OTHER:
             return tag
+        action = turn.conversation.pending_action
+        if action is not None:
+            if stage_tag.stage == turn.spec().stage:
+                return tag  # "请稍等,正在为您查询": the agent is still waiting for it too
+            # Replay runs no fulfilment action, and a human may answer before one returns: the agent's
+            # turn stands for its outcome, so the script moves on as if it had completed.
+            turn.emit(ActionCompleted(action, at=event.at))
+            self._move(turn, ACTION_DONE, None, speak=False)
         current = turn.spec()
         target = current.name if current.stage == stage_tag.stage else turn.flow.state_for_stage(stage_tag.stage)
         if target is None:
