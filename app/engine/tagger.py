@@ -117,7 +117,10 @@ class StageTagger:
         verbatim = self._standard.closest(text, _VERBATIM)
         if verbatim is not None:  # a standard phrasing of the script says which stage it is, whatever else it does
             standard_id, standard_stage, score = verbatim
-            listed = stages if standard_stage in stages else (*stages, standard_stage)
+            # Its other acts are courtesy only: "请您放心,这件事我会负责跟进到底" in an apology phrasing
+            # promises nothing the script has not yet said.
+            kept = tuple(act for act in stages if act == standard_stage or act in _COURTESY)
+            listed = kept if standard_stage in kept else (*kept, standard_stage)
             return StageTag(standard_stage, listed, standard_id, score)
         if not acts:
             return StageTag(OTHER, ())
@@ -136,6 +139,11 @@ class StageTagger:
             first = acts.index("hand-off")
             acts = acts[:first] + [act for act in acts[first:] if act != "waiting"]
         return acts
+
+    def standard_stage(self, text: str) -> str | None:
+        """The stage of the standard phrasing `text` is (within fuzzy-match distance), if it is one."""
+        verbatim = self._standard.closest(text, _VERBATIM)
+        return verbatim[1] if verbatim is not None else None
 
     def closest_phrase(self, text: str, stage: str) -> tuple[str | None, float]:
         phrasings = self._phrasings.get(stage)

@@ -27,6 +27,9 @@ def _is_solution(turn: TurnTag, cfg: RuleConfig, kit: Kit) -> bool:
     if cfg.pattern("not_solution_cues").search(turn.text):
         return False
     answer_stages, shortest = cfg.names("answer_stages"), cfg.integer("min_answer_chars")
+    standard = kit.tagger.standard_stage(turn.text)
+    if standard is not None:  # a standard phrasing of the script answers exactly when its stage does
+        return standard in answer_stages
     if answer_stages.intersection(turn.stages) or turn.stage in answer_stages:
         return True
     for chunk in _CHUNK.split(turn.text):
