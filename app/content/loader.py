@@ -46,6 +46,7 @@ _CONDITION_KEYS = {
     "emotion",
     "confirmation",
     "handoff",
+    "follow_up",
     "confidence_below",
     "topic",
     "slot_missing",
@@ -78,6 +79,7 @@ _FLOW_KEYS = {
     "states",
     "topics",
     "counters",
+    "takeover",
 }
 
 
@@ -161,12 +163,17 @@ def _parse_condition(raw: Any, ctx: dict[str, Any], out: _Collector) -> Conditio
         out.add(SchemaError("`confidence_below` must be a number between 0 and 1", **ctx))
         below = None
     handoff = raw.get("handoff")
+    follow_up = raw.get("follow_up")
+    if follow_up is not None and not isinstance(follow_up, bool):
+        out.add(SchemaError("`follow_up` must be true or false", **ctx))
+        follow_up = None
     return Condition(
         intents=_names(raw["intent"], out.intents, "intent", ctx, out) if "intent" in raw else None,
         not_intents=_names(raw["not_intent"], out.intents, "not_intent", ctx, out) if "not_intent" in raw else None,
         emotions=_names(raw["emotion"], EMOTIONS, "emotion", ctx, out) if "emotion" in raw else None,
         confirmation=confirmation if confirmation in CONFIRMATIONS else None,
         handoff=bool(handoff) if handoff is not None else None,
+        follow_up=follow_up,
         confidence_below=float(below) if below is not None else None,
         topics=_names(raw["topic"], out.intents, "topic", ctx, out) if "topic" in raw else None,
         slots_missing=_names(raw["slot_missing"], None, "slot_missing", ctx, out) if "slot_missing" in raw else None,
@@ -279,6 +286,7 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
         min_confidence=float(min_confidence) if isinstance(min_confidence, int | float) else 0.45,
         topics=_names(raw.get("topics"), out.intents, "topics", ctx, out),
         counters=tuple(str(c) for c in _as_list(raw.get("counters"))),
+        takeover=str(raw["takeover"]) if raw.get("takeover") is not None else None,
         file=file,
     )
 

@@ -104,6 +104,7 @@ class Condition:
     emotions: frozenset[str] | None = None
     confirmation: str | None = None
     handoff: bool | None = None
+    follow_up: bool | None = None  # a question on a topic after the issue was stated (the engine decides)
     confidence_below: float | None = None
     topics: frozenset[str] | None = None
     slots_missing: frozenset[str] | None = None
@@ -168,10 +169,15 @@ class Flow:
     # Intents that name what the conversation is about (its topic); the others are conversational moves.
     topics: frozenset[str] = frozenset()
     counters: tuple[str, ...] = ()  # the counters the flow's routes `count` (the engine keeps ENGINE_COUNTERS)
+    takeover: str | None = None  # where a hand-off continues when a human takes over (default: listening)
     file: str = ""
 
     def routes_for(self, state: str) -> tuple[Route, ...]:
         return self.always + self.states[state].routes
+
+    def takeover_state(self) -> str:
+        """Where the script continues for a human who takes over a handed-off conversation."""
+        return self.takeover or self.state_for_stage("listen") or self.initial
 
     def state_for_stage(self, stage: str) -> str | None:
         """The first state (in file order) that speaks in `stage`: where an agent's turn of that stage leads."""

@@ -52,6 +52,8 @@ def _check_flow(flow: Flow, content: Content) -> list[ContentDefect]:
     if flow.initial not in flow.states:
         defects.append(UnknownStateError(f"initial state {flow.initial!r} does not exist", file=flow.file, flow=flow.name, line=1, hint="set `initial` to one of the states"))
         return defects
+    if flow.takeover is not None and flow.takeover not in flow.states:
+        defects.append(UnknownStateError(f"`takeover` names unknown state {flow.takeover!r}", file=flow.file, flow=flow.name, line=1, hint=f"states are: {', '.join(flow.states)}"))
     for route in flow.always:
         if route.goto not in flow.states:
             defects.append(UnknownStateError(f"`always` route goes to unknown state {route.goto!r}", file=flow.file, flow=flow.name, line=route.line, hint=f"states are: {', '.join(flow.states)}"))

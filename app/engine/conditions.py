@@ -16,6 +16,7 @@ class TurnContext:
     analysis: Analysis | None
     slots: Mapping[str, str]
     counters: Mapping[str, int]
+    follow_up: bool = False  # the message asks a new question after the issue was stated
 
 
 def holds(condition: Condition, ctx: TurnContext) -> bool:
@@ -29,6 +30,8 @@ def holds(condition: Condition, ctx: TurnContext) -> bool:
     if condition.confirmation is not None and (a is None or a.confirmation != condition.confirmation):
         return False
     if condition.handoff is not None and (a is not None and a.handoff) != condition.handoff:
+        return False
+    if condition.follow_up is not None and ctx.follow_up != condition.follow_up:
         return False
     if condition.confidence_below is not None and (a is None or a.confidence >= condition.confidence_below):
         return False

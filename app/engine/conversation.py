@@ -46,6 +46,7 @@ class Conversation:
     turn: int = 0
     pending_action: str | None = None
     awaiting_agent: bool = False
+    taken_over: bool = False  # a human took over from the bot: hand-off phrasings are not for them
     ended: bool = False
 
     # ------------------------------------------------------------ the fold
@@ -80,6 +81,8 @@ class Conversation:
             case HandoffRequested():
                 self.awaiting_agent = self.mode == "bot"
             case ModeChanged():
+                # A human answering after the bot has taken over; a release hands back to the bot.
+                self.taken_over = event.mode != "bot" and (self.taken_over or self.mode == "bot")
                 self.mode = event.mode
                 self.awaiting_agent = False
             case ConversationEnded():
@@ -110,6 +113,7 @@ class Conversation:
             turn=self.turn,
             pending_action=self.pending_action,
             awaiting_agent=self.awaiting_agent,
+            taken_over=self.taken_over,
             ended=self.ended,
         )
 
@@ -128,6 +132,7 @@ class Conversation:
             "turn": self.turn,
             "pending_action": self.pending_action,
             "awaiting_agent": self.awaiting_agent,
+            "taken_over": self.taken_over,
             "ended": self.ended,
         }
 
@@ -145,5 +150,6 @@ class Conversation:
             turn=int(data.get("turn", 0)),
             pending_action=data.get("pending_action"),
             awaiting_agent=bool(data.get("awaiting_agent", False)),
+            taken_over=bool(data.get("taken_over", False)),
             ended=bool(data.get("ended", False)),
         )

@@ -52,6 +52,7 @@ from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
 
 MAX_STEPS_PER_TURN: Final = 16
+_CORRECTING_STAGES: Final = frozenset({"clarify", "confirm"})
 RELOAD_TRIGGER: Final = "reload"  # a state the reloaded pack no longer has was left this way
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
 
@@ -76,6 +77,7 @@ class _Turn:
     machine: FlowMachine
     events: list[Event] = field(default_factory=list)
     moves: int = 0
+    follow_up: bool = False  # this customer message asks a new question after the issue was stated
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -85,7 +87,7 @@ class _Turn:
         return self.flow.states[self.conversation.state]
 
     def context(self, analysis: Analysis | None) -> TurnContext:
-        return TurnContext(analysis, self.conversation.slots, self.conversation.counters)
+        return TurnContext(analysis, self.conversation.slots, self.conversation.counters, self.follow_up)
 
     def count_move(self) -> None:
         self.moves += 1
@@ -166,7 +168,9 @@ class Engine:
                 if event.state not in turn.flow.states:
                     raise UnknownState(f"flow {turn.flow.name!r} has no state {event.state!r}")
                 self._move(turn, goto_trigger(event.state), None, speak=True)
-            case SlotSet() | ModeChanged():
+            case ModeChanged():
+                self._on_mode(turn, event)
+            case SlotSet():
                 pass  # applied by the fold; the script does not move
             case _:
                 raise EngineError(f"{event.type!r} is not an input event")
@@ -182,6 +186,8 @@ class Engine:
         """Rank phrasings for where the conversation is now (the agent sidebar; `/api/suggest`)."""
         flow = self.content.flows[conversation.flow]
         spec = flow.states[conversation.state]
+        if conversation.taken_over and spec.stage == "hand-off":
+            spec = flow.states[flow.takeover_state()]  # never offer "马上为您转接人工" to the human taking over
         words = text + conversation.slots.get("issue", "")
         ranked = self._rank(conversation, spec, words, limit)
         if spec.fallback and not any(s.matched and not s.missing_slots for s in ranked):
@@ -219,7 +225,14 @@ class Engine:
         if analysis.intent in turn.flow.topics and analysis.confidence >= turn.flow.min_confidence:
             if slots.get("topic") != analysis.intent:
                 turn.emit(SlotSet("topic", analysis.intent))
-            turn.emit(SlotSet("issue", self.content.restatement.restate(analysis.normalized)))
+            restated = self.content.restatement.restate(analysis.normalized)
+            # A question once the problem is stated ("好的,那退款多久能到账?") opens a new topic but keeps
+            # the issue: it is answered, not restated as if it were the problem. Not while the script is
+            # asking the customer to restate or correct it ("不对,我是想问空调怎么报修").
+            turn.follow_up = (
+                analysis.question and bool(slots.get("issue")) and turn.spec().stage not in _CORRECTING_STAGES
+            )
+            turn.emit(SlotSet("question" if turn.follow_up else "issue", restated))
 
         conversation = turn.conversation
         if conversation.pending_action or (conversation.mode == "bot" and conversation.awaiting_agent):
@@ -262,6 +275,18 @@ class Engine:
         elif current.then:
             self._move(turn, NEXT, None, speak=False)
         return tag
+
+    def _on_mode(self, turn: _Turn, event: ModeChanged) -> None:
+        """A human who takes over speaks as themself, and a handed-off conversation leaves `handoff`:
+        the script continues for the human at the flow's `takeover` state (docs/flows.md)."""
+        if event.mode == "bot":
+            return
+        if event.agent and turn.conversation.slots.get("agent_name") != event.agent:
+            turn.emit(SlotSet("agent_name", event.agent))
+        if turn.spec().stage == "hand-off":
+            if turn.conversation.ended:
+                turn.emit(ConversationReopened())
+            self._move(turn, goto_trigger(turn.flow.takeover_state()), None, speak=False)
 
     def _on_action(self, turn: _Turn, action: str, trigger: str, slots: dict[str, str]) -> None:
         spec = turn.spec()
@@ -313,7 +338,7 @@ class Engine:
         conversation = turn.conversation
         if speak and spec.say:
             if conversation.mode == "bot":
-                suggestion = self._choose(conversation, spec)
+                suggestion = self._choose(conversation, spec, conversation.slots.get("question" if turn.follow_up else "issue", ""))
                 if suggestion is None:
                     if spec.fallback:
                         self._move(turn, UNANSWERABLE, None, speak=True)
@@ -346,14 +371,15 @@ class Engine:
             limit=limit,
         )
 
-    def _choose(self, conversation: Conversation, spec: StateSpec) -> Suggestion | None:
-        """The bot's line: the best phrasing with every slot filled (and fitting the question, if required)."""
+    def _choose(self, conversation: Conversation, spec: StateSpec, words: str) -> Suggestion | None:
+        """The bot's line: the best phrasing with every slot filled (and fitting `words`, the question, if
+        required)."""
         return self.suggester.best(
             spec.stage,
             channel=conversation.channel,
             topic=conversation.slots.get("topic"),
             slots=conversation.slots,
-            words=conversation.slots.get("issue", ""),
+            words=words,
             turn=conversation.turn,
             only=spec.phrases,
             require_match=spec.require_match,

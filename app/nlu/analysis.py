@@ -35,6 +35,7 @@ class Analysis:
     emotion: str = "neutral"
     emotion_score: float = 0.0
     handoff: bool = False
+    question: bool = False  # the customer asks something (a follow-up question keeps the stated issue)
 
     def to_dict(self, tokens: Sequence[str]) -> dict[str, Any]:
         """The JSON shape of `huashu analyze` and `/api/analyze`, with the message's words."""
@@ -49,4 +50,5 @@ class Analysis:
             "confirmation": self.confirmation,
             "emotion": {"label": self.emotion, "score": round(self.emotion_score, 4)},
             "handoff": self.handoff,
+            "question": self.question,
         }

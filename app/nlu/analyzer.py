@@ -24,6 +24,7 @@ from app.nlu.handoff import HandoffDetector
 from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
 from app.nlu.lexicon import LexiconSet
 from app.nlu.normalize import Normalizer
+from app.nlu.question import QuestionDetector
 from app.nlu.resources import PackData
 from app.nlu.segment import DOMAIN_DICT, Segmenter, build_tokenizer
 from app.nlu.slots import SlotExtractor
@@ -39,7 +40,8 @@ class Analyzer:
 
     def __init__(self, normalizer: Normalizer, segmenter: Segmenter, slots: SlotExtractor,
                  confirmation: ConfirmationDetector, emotion: EmotionDetector, handoff: HandoffDetector,
-                 intents: IntentClassifier, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+                 intents: IntentClassifier, question: QuestionDetector | None = None, *,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.normalizer = normalizer
         self.segmenter = segmenter
         self.slots = slots
@@ -47,6 +49,7 @@ class Analyzer:
         self.emotion = emotion
         self.handoff = handoff
         self.intents = intents
+        self.question = question or QuestionDetector({})
         # One trie walk per message serves the intent, emotion and hand-off lexicons.
         # (Confirmation scans on its own: it only looks when the message starts like an answer.)
         self._lexicons = LexiconSet([intents.phrases, emotion.phrases, handoff.phrases])
@@ -77,7 +80,8 @@ class Analyzer:
         confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
         emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
         handoff = HandoffDetector(data.read_yaml("handoff.yaml"))
-        return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, classifier,
+        question = QuestionDetector(data.read_yaml("question.yaml"))
+        return cls(normalizer, segmenter, slots, confirmation, emotion, handoff, classifier, question,
                    cache_size=cache_size)
 
     def refit(self, examples: Iterable[tuple[str, str]], *, cache_size: int = 0) -> Analyzer:
@@ -86,7 +90,7 @@ class Analyzer:
         model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents)
         classifier = IntentClassifier(model, self.intents.lexicon)
         return Analyzer(self.normalizer, self.segmenter, self.slots, self.confirmation, self.emotion, self.handoff,
-                        classifier, cache_size=cache_size)
+                        classifier, self.question, cache_size=cache_size)
 
     def analyze(self, text: str, *, today: date) -> Analysis:
         """Understand one customer message; `today` resolves relative dates such as 昨天."""
@@ -113,7 +117,7 @@ class Analyzer:
             text=text, normalized=normalized, intent=result.intent,
             confidence=result.confidence, alternatives=result.alternatives, slots=MappingProxyType(slots),
             confirmation=confirmation.answer, emotion=emotion.label, emotion_score=emotion.score,
-            handoff=handoff.requested,
+            handoff=handoff.requested, question=self.question.is_question(normalized),
         )
 
 

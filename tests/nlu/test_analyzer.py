@@ -79,7 +79,7 @@ def test_describe_adds_the_words_of_the_normalised_text(analyzer: Analyzer) -> N
     assert "123456789012" in payload["tokens"]
     assert "".join(payload["tokens"]) == payload["normalized"]
     assert list(payload) == ["text", "normalized", "tokens", "intent", "confidence", "alternatives", "slots",
-                             "confirmation", "emotion", "handoff"]
+                             "confirmation", "emotion", "handoff", "question"]
 
 
 def test_get_analyzer_is_a_thread_safe_singleton_per_pack(monkeypatch: pytest.MonkeyPatch) -> None:
