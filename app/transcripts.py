@@ -43,6 +43,10 @@ class Transcript:
     agent: str | None = None
     flow: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # The transcript starts / ends in the middle of a conversation (an excerpt, a log cut at the edges):
+    # QA does not expect the greeting / the closing there. Wire: "partial": {"start": bool, "end": bool}.
+    partial_start: bool = False
+    partial_end: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "channel": self.channel}
@@ -50,6 +54,8 @@ class Transcript:
             data["agent"] = self.agent
         if self.flow is not None:
             data["flow"] = self.flow
+        if self.partial_start or self.partial_end:
+            data["partial"] = {"start": self.partial_start, "end": self.partial_end}
         data["turns"] = [t.to_dict() for t in self.turns]
         return data
 
@@ -67,6 +73,11 @@ class Transcript:
         for name in ("agent", "flow"):
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise TranscriptError(f'field "{name}" must be a string')
+        partial = data.get("partial", {})
+        if not isinstance(partial, dict) or set(partial) - {"start", "end"} or not all(
+            isinstance(v, bool) for v in partial.values()
+        ):
+            raise TranscriptError('field "partial" must be an object {"start": true|false, "end": true|false}')
         raw_turns = data.get("turns")
         if not isinstance(raw_turns, list):
             raise TranscriptError('field "turns" must be a list')
@@ -91,7 +102,8 @@ class Transcript:
                     raise TranscriptError(f"{where}.ts must be an ISO 8601 timestamp (got {ts!r})")
             turns.append(Turn(role, text, parsed_ts))
         return cls(
-            id=str(ident), channel=channel, turns=tuple(turns), agent=data.get("agent"), flow=data.get("flow")
+            id=str(ident), channel=channel, turns=tuple(turns), agent=data.get("agent"), flow=data.get("flow"),
+            partial_start=partial.get("start", False), partial_end=partial.get("end", False),
         )
 
 

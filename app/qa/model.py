@@ -92,6 +92,8 @@ class Replay:
     agent: str | None
     flow: str
     turns: tuple[TurnTag, ...]
+    partial_start: bool = False  # the transcript says it starts / ends mid-conversation
+    partial_end: bool = False
     agent_turns: tuple[TurnTag, ...] = field(init=False, default=())  # the agent and bot turns, in order
 
     def __post_init__(self) -> None:

@@ -64,4 +64,5 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
                 **heard,
             )
         )
-    return Replay(transcript.id, transcript.channel, transcript.agent, conversation.flow, tuple(tags))
+    return Replay(transcript.id, transcript.channel, transcript.agent, conversation.flow, tuple(tags),
+                  transcript.partial_start, transcript.partial_end)

@@ -29,3 +29,38 @@ def test_at_most_a_tenth_of_real_agent_turns_leave_the_state_unchanged(engine: E
         ends[tags[-1].state] += 1
     assert unchanged / agent_turns <= MAX_UNCHANGED_SHARE, (unchanged, agent_turns)
     assert ends["lookup_order"] < 0.01 * len(transcripts)  # the look-up that was never run holds nobody
+
+
+def test_partial_transcripts_are_not_judged_on_the_edges_they_lack(engine: Engine) -> None:
+    from app.config import Settings
+    from app.qa.assessor import Assessor
+    from app.qa.rules import load_rules, rules_file
+    from app.transcripts import Turn
+
+    assessor = Assessor(engine, load_rules(rules_file(Settings().scripts_dir)))
+    turns = (Turn("customer", "那我的退款到哪了"), Turn("agent", "已经原路退回到您的银行卡了"),
+             Turn("customer", "好的"), Turn("agent", "嗯嗯"))
+    whole = {f.rule for f in assessor.assess(Transcript("cut", turns=turns)).findings}
+    assert {"greeting.missing", "close.no_farewell"} <= whole
+    marked = Transcript("cut", turns=turns, partial_start=True, partial_end=True)
+    assert not {f.rule for f in assessor.assess(marked).findings} & {
+        "greeting.missing", "greeting.no_identity", "close.no_farewell", "close.no_more_help"}
+
+
+def test_a_session_whose_first_agent_reply_resumes_or_closes_starts_mid_conversation(engine: Engine) -> None:
+    from app.config import Settings
+    from app.qa.assessor import Assessor
+    from app.qa.rules import load_rules, rules_file
+    from app.transcripts import Turn
+
+    assessor = Assessor(engine, load_rules(rules_file(Settings().scripts_dir)))
+    for opening in ("亲爱的,请问您是咨询之前的问题还是有新的问题呢?", "请问还有其他还可以帮到您的吗?"):
+        transcript = Transcript("mid", turns=(Turn("customer", "?"), Turn("agent", opening)))
+        assert "greeting.missing" not in {f.rule for f in assessor.assess(transcript).findings}, opening
+
+
+def test_the_partial_marks_round_trip_the_interchange_format() -> None:
+    transcript = Transcript.from_dict({"id": "p", "partial": {"start": True}, "turns": []})
+    assert (transcript.partial_start, transcript.partial_end) == (True, False)
+    assert transcript.to_dict()["partial"] == {"start": True, "end": False}
+    assert "partial" not in Transcript("whole").to_dict()

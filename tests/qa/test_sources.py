@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from app.qa.assessor import Assessor
 from app.qa.jddc import AGENT, read_jddc
 from app.qa.model import InputError
@@ -151,3 +153,11 @@ def test_stored_conversations_become_transcripts() -> None:
     assert item.source == "store:c1"
     assert (item.transcript.id, item.transcript.agent, item.transcript.flow) == ("c1", "alice", "default")
     assert [(t.role, t.text) for t in item.transcript.turns] == [("customer", "你好"), ("agent", "您好,我是alice")]
+
+
+@pytest.mark.parametrize("partial", [[], {"start": "yes"}, {"begin": True}])
+def test_a_malformed_partial_mark_is_refused_by_name(partial: object) -> None:
+    from app.transcripts import Transcript, TranscriptError
+
+    with pytest.raises(TranscriptError, match='"partial"'):
+        Transcript.from_dict({"id": "p", "partial": partial, "turns": []})

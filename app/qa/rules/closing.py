@@ -16,8 +16,8 @@ from app.qa.rules.base import Check, Hit, Kit, Rule, fulfils, quote
 
 def _ending(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
     agents = replay.agent_turns
-    if len(agents) < cfg.integer("min_agent_turns"):
-        return ()
+    if replay.partial_end or len(agents) < cfg.integer("min_agent_turns"):
+        return ()  # cut before its end, or too short to have an end worth judging
     if cfg.names("skip_when_last_stage") & {agents[-1].stage, *agents[-1].stages}:
         return ()  # handed over: the colleague taking over closes the conversation
     last = replay.turns[-1]

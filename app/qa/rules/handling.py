@@ -30,7 +30,10 @@ def _is_solution(turn: TurnTag, cfg: RuleConfig, kit: Kit) -> bool:
     standard = kit.tagger.standard_stage(turn.text)
     if standard is not None:  # a standard phrasing of the script answers exactly when its stage does
         return standard in answer_stages
-    if answer_stages.intersection(turn.stages) or turn.stage in answer_stages:
+    found = answer_stages.intersection(turn.stages) | answer_stages.intersection({turn.stage})
+    # An apology's own words ("很抱歉,给您带来了不好的体验呢") can read as substance: beside an apology,
+    # a bare `answer` counts only when a clause with no stage cue says something (below).
+    if found and not ("apology" in turn.stages and found == {"answer"}):
         return True
     for chunk in _CHUNK.split(turn.text):
         for clause in _CLAUSE.findall(chunk):

@@ -12,7 +12,16 @@ from app.qa.rules.base import Hit, Kit, Rule, fulfils, quote, span_of
 
 
 def _opening(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
-    return replay.agent_turns[: max(1, cfg.integer("within_agent_turns"))]
+    """The agent's first replies, or none when the transcript starts mid-conversation: marked so
+    (`partial.start`), or the first agent reply closes (a close-check, a goodbye) or resumes an earlier
+    session ("请问您是咨询之前的问题还是…", `mid_start_cues`)."""
+    opening = replay.agent_turns[: max(1, cfg.integer("within_agent_turns"))]
+    if replay.partial_start or not opening:
+        return ()
+    first = opening[0]
+    if first.stage in cfg.names("mid_start_stages") or cfg.pattern("mid_start_cues").search(first.text):
+        return ()
+    return opening
 
 
 def greeting_missing(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
@@ -37,7 +46,12 @@ def greeting_no_identity(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[
     yield Hit(greeting.index, span_of(cues, greeting.text) or quote(greeting))
 
 
-_OPENING_PARAMS = {"greeting_cues": Param("cues"), "within_agent_turns": Param("integer", 1)}
+_OPENING_PARAMS = {
+    "greeting_cues": Param("cues"),
+    "within_agent_turns": Param("integer", 1),
+    "mid_start_stages": Param("stages", ["close-check", "farewell"]),
+    "mid_start_cues": Param("cues", []),
+}
 RULES = (
     Rule("greeting.missing", greeting_missing, _OPENING_PARAMS),
     Rule("greeting.no_identity", greeting_no_identity, {**_OPENING_PARAMS, "identity_cues": Param("cues")}),
