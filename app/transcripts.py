@@ -15,9 +15,10 @@ from typing import Any, Final
 
 from app.errors import TranscriptError
 from app.records import pickled_by_fields
+from app.vocab import Channel, Role
 
-ROLES: Final = ("agent", "customer", "bot")
-CHANNELS: Final = ("online", "phone", "email")
+ROLES: Final = (Role.AGENT, Role.CUSTOMER, Role.BOT)  # who speaks in a transcript
+CHANNELS: Final = tuple(Channel)
 
 
 @pickled_by_fields

@@ -27,6 +27,7 @@ from app.api.messages import (
 from app.engine.conversation import Conversation
 from app.engine.suggest import Suggestion
 from app.storage.models import StoredMessage
+from app.vocab import wire_mode
 
 TALK_ROLES = frozenset({"customer", "bot", "agent"})
 STATUS_EVENTS = frozenset({"mode_changed", "handoff_requested", "conversation_ended"})
@@ -56,15 +57,10 @@ class Turn:
     started_token: str | None = None
 
 
-def wire_mode(engine_mode: str) -> str:
-    """Engine mode "assist" is "human" on the wire: a person answers and the engine suggests."""
-    return "bot" if engine_mode == "bot" else "human"
-
-
 def status_frame(conversation: Conversation, *, for_agent: bool, agent: str | None = None) -> StatusFrame:
     return StatusFrame(
         state=conversation.state,
-        mode=wire_mode(conversation.mode),  # type: ignore[arg-type]
+        mode=wire_mode(conversation.mode),
         awaiting_agent=conversation.awaiting_agent,
         ended=conversation.ended,
         slots=dict(conversation.slots) if for_agent else None,
@@ -97,7 +93,7 @@ def started_frame(conversation_id: str, token: str, conversation: Conversation) 
         flow=conversation.flow,
         flow_version=conversation.flow_version,
         state=conversation.state,
-        mode=wire_mode(conversation.mode),  # type: ignore[arg-type]
+        mode=wire_mode(conversation.mode),
     )
 
 

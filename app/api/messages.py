@@ -14,9 +14,12 @@ from __future__ import annotations
 import inspect
 import json
 import types
+from enum import Enum
 from typing import Annotated, Any, ClassVar, Final, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from app.vocab import Channel, Role, WireMode
 
 # A client's own message id: safe to log and to use as a key; `#` and `:` stay free for the
 # ids the server derives from it (bot rows of a turn, agent messages), so they never collide.
@@ -24,9 +27,6 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1)]  # the length limit is a setting, checked at the edge
 SlotName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-WireMode = Literal["bot", "human"]  # engine mode "assist" is "human" on the wire: a person answers
-Channel = Literal["online", "phone", "email"]
-Role = Literal["customer", "agent", "bot", "system"]
 
 # code → when it is sent. The connection stays open after every one of them, except `too_large`
 # and, on the agent endpoint, a failed authentication or an unknown conversation (close 1008).
@@ -89,8 +89,8 @@ class StartFrame(Frame):
     )
     type: Literal["start"] = "start"
     flow: Name | None = None
-    mode: WireMode = "bot"
-    channel: Channel = "online"
+    mode: WireMode = WireMode.BOT
+    channel: Channel = Channel.ONLINE
     customer: dict[str, Any] | None = None
 
 
@@ -508,6 +508,8 @@ def _type_name(annotation: Any) -> str:
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return _type_name(args[0]) + _constraints(args[1:])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " \\| ".join(json.dumps(member.value) for member in annotation)
     if origin is Literal:
         return " \\| ".join(json.dumps(a) for a in args)
     if origin in (Union, types.UnionType):

@@ -27,6 +27,7 @@ from app.engine.events import CustomerSaid
 from app.export import to_transcript
 from app.storage.models import StoredConversation, utc_now
 from app.version import VERSION
+from app.vocab import Channel
 
 router = APIRouter()
 MAX_PAGE = 200
@@ -57,7 +58,7 @@ class SuggestRequest(BaseModel):
     state: str
     text: str = Field(default="", max_length=10_000)
     slots: dict[str, str] = Field(default_factory=dict)
-    channel: Literal["online", "phone", "email"] = "online"
+    channel: Channel = Channel.ONLINE
     limit: int = Field(default=5, ge=1, le=50)
 
 

@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from app.engine.conversation import Conversation
 from app.engine.events import ActionCompleted, ActionFailed, BotSaid, Event, MessageUnderstood, StateEntered
 from app.storage.models import NewMessage, StoredMessage
+from app.vocab import Role
 
-RowRole = Literal["customer", "agent", "bot", "system"]
+RowRole = Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +54,11 @@ def split_rows(before: Conversation, events: Sequence[Event], head: Head, at: da
         role: RowRole = head.role
         text, phrase_id = head.text, head.phrase_id
         if isinstance(first, BotSaid):
-            role, text, phrase_id = "bot", first.text, first.phrase_id
+            role, text, phrase_id = Role.BOT, first.text, first.phrase_id
         elif isinstance(first, ActionCompleted):
-            role, text, phrase_id = "system", f"action {first.action} completed", None
+            role, text, phrase_id = Role.SYSTEM, f"action {first.action} completed", None
         elif isinstance(first, ActionFailed):
-            role, text, phrase_id = "system", f"action {first.action} failed: {first.reason}", None
+            role, text, phrase_id = Role.SYSTEM, f"action {first.action} failed: {first.reason}", None
         rows.append(
             NewMessage(
                 role=role,

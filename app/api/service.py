@@ -34,7 +34,7 @@ from typing import Any, Final, TypeVar
 from app.actions.runner import ActionRunner
 from app.api.auth import customer_token_matches, new_customer_token
 from app.api.errors import ApiError, Unauthorized
-from app.api.frames import Turn, turn_deliveries, wire_mode
+from app.api.frames import Turn, turn_deliveries
 from app.api.hub import Hub, Subscriber
 from app.api.rows import Ack, Head, acks, split_rows
 from app.config import DEFAULT_CONVERSATION_CACHE
@@ -54,16 +54,13 @@ from app.engine.suggest import Suggestion
 from app.errors import EngineError, SeqConflict
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
+from app.vocab import Mode, Role, engine_mode, wire_mode
 
 # A turn refused because another worker appended first is stepped again on a refreshed copy; a
 # conversation this contended is unusual (one customer, one agent), so a few attempts suffice.
 MAX_TURN_ATTEMPTS: Final = 5
 T = TypeVar("T")
 OnAttached = Callable[["Live", list[StoredMessage]], None]
-
-
-def engine_mode(wire: str) -> str:
-    return "bot" if wire == "bot" else "assist"
 
 
 @dataclass(eq=False)
@@ -234,7 +231,7 @@ class ConversationService:
             state=after.state,
             slots=dict(after.slots),
             counters=dict(after.counters),
-            mode=wire_mode(after.mode),  # type: ignore[arg-type]
+            mode=wire_mode(after.mode),
             ended_at=ended_at,
             agent=agent,
         )
@@ -288,7 +285,7 @@ class ConversationService:
                 flow=name,
                 flow_version=definition.version,
                 channel=channel,  # type: ignore[arg-type]
-                mode=wire_mode(engine_mode(mode)),  # type: ignore[arg-type]
+                mode=wire_mode(engine_mode(mode)),
                 state=definition.initial,
                 slots=slots,
                 counters={},
@@ -327,7 +324,7 @@ class ConversationService:
             slots=slots,
             at=self.clock(),
         )
-        head = Head("system", "conversation started")
+        head = Head(Role.SYSTEM, "conversation started")
         return await self._turn(live, [(event, head)], origin=origin, started_token=token)
 
     async def attach(
@@ -364,7 +361,7 @@ class ConversationService:
             if client_id in live.acked:
                 return _acked_again(live, client_id, client_id, origin)
             event = CustomerSaid(text, client_id, self.clock())
-            head = Head("customer", text, client_id)
+            head = Head(Role.CUSTOMER, text, client_id)
             try:
                 return await self._turn(
                     live, [(event, head)], origin=origin, ack=True, ack_id=client_id, suggest_for=text
@@ -400,8 +397,8 @@ class ConversationService:
             now = self.clock()
             inputs: list[tuple[Event, Head]] = []
             if live.conversation.mode == "bot":
-                inputs.append((ModeChanged("assist", agent, now), Head("system", f"{agent} took over")))
-            inputs.append((AgentSaid(text, phrase_id, agent, now), Head("agent", text, key, phrase_id)))
+                inputs.append((ModeChanged(Mode.ASSIST, agent, now), Head(Role.SYSTEM, f"{agent} took over")))
+            inputs.append((AgentSaid(text, phrase_id, agent, now), Head(Role.AGENT, text, key, phrase_id)))
             return await self._turn(
                 live, inputs, origin=origin, ack=True, ack_id=client_id, agent=agent, suggest_for=""
             )
@@ -410,7 +407,7 @@ class ConversationService:
 
     async def set_slot(self, conversation_id: str, agent: str, name: str, value: str, *, origin: str) -> Turn:
         async def turn(live: Live) -> Turn:
-            inputs = [(SlotSet(name, value), Head("system", f"{agent} set {name}"))]
+            inputs = [(SlotSet(name, value), Head(Role.SYSTEM, f"{agent} set {name}"))]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
 
         return await self._serialised(conversation_id, turn)
@@ -424,7 +421,7 @@ class ConversationService:
                     f"flow {flow.name!r} has no state {state!r}; states: {', '.join(flow.states)}",
                 )
             inputs = [
-                (GotoRequested(state, agent, self.clock()), Head("system", f"{agent} moved to {state}"))
+                (GotoRequested(state, agent, self.clock()), Head(Role.SYSTEM, f"{agent} moved to {state}"))
             ]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
 
@@ -438,7 +435,7 @@ class ConversationService:
             if current.mode == mode and not current.awaiting_agent:
                 return Turn(live.id, current, current, origin=origin, agent=agent)
             what = "took over" if mode == "assist" else "released the conversation to the bot"
-            inputs = [(ModeChanged(mode, agent, self.clock()), Head("system", f"{agent} {what}"))]
+            inputs = [(ModeChanged(mode, agent, self.clock()), Head(Role.SYSTEM, f"{agent} {what}"))]
             return await self._turn(live, inputs, origin=origin, agent=agent, suggest_for="")
 
         return await self._serialised(conversation_id, turn)

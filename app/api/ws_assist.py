@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, WebSocket
 from app.api.auth import bearer_token
 from app.api.deps import Services, ServicesDep
 from app.api.errors import ApiError
-from app.api.frames import history, status_frame, suggestions_frame, wire_mode
+from app.api.frames import history, status_frame, suggestions_frame
 from app.api.messages import (
     ASSIST_CLIENT,
     ASSIST_CLIENT_TYPES,
@@ -28,6 +28,7 @@ from app.api.service import Live
 from app.api.socket import POLICY, Outbox, error_frame, serve_frames
 from app.errors import HuashuError
 from app.storage.models import StoredMessage
+from app.vocab import wire_mode
 
 router = APIRouter()
 
@@ -47,7 +48,7 @@ class AssistSession:
             SnapshotFrame(
                 conversation_id=live.id,
                 flow=conversation.flow,
-                mode=wire_mode(conversation.mode),  # type: ignore[arg-type]
+                mode=wire_mode(conversation.mode),
                 state=conversation.state,
                 slots=dict(conversation.slots),
                 awaiting_agent=conversation.awaiting_agent,

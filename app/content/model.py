@@ -10,20 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-STAGES: Final = (
-    "greeting",
-    "listen",
-    "confirm",
-    "clarify",
-    "answer",
-    "apology",
-    "waiting",
-    "promise",
-    "close-check",
-    "farewell",
-    "hand-off",
-)
-CHANNELS: Final = ("online", "phone", "email")
+from app.vocab import Channel, Stage
+
+STAGES: Final = tuple(Stage)
+CHANNELS: Final = tuple(Channel)
 SEVERITIES: Final = ("minor", "major", "critical")
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -177,7 +167,7 @@ class Flow:
 
     def takeover_state(self) -> str:
         """Where the script continues for a human who takes over a handed-off conversation."""
-        return self.takeover or self.state_for_stage("listen") or self.initial
+        return self.takeover or self.state_for_stage(Stage.LISTEN) or self.initial
 
     def state_for_stage(self, stage: str) -> str | None:
         """The first state (in file order) that speaks in `stage`: where an agent's turn of that stage leads."""

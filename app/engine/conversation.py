@@ -24,8 +24,9 @@ from app.engine.events import (
     SlotSet,
     StateEntered,
 )
+from app.vocab import Mode
 
-MODES = ("bot", "assist")
+MODES = tuple(Mode)
 
 
 @dataclass(slots=True)
@@ -39,7 +40,7 @@ class Conversation:
     flow: str = ""
     flow_version: str = ""
     channel: str = "online"
-    mode: str = "bot"
+    mode: str = Mode.BOT
     state: str = ""
     slots: dict[str, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
@@ -79,10 +80,10 @@ class Conversation:
             case ActionCompleted() | ActionFailed():
                 self.pending_action = None
             case HandoffRequested():
-                self.awaiting_agent = self.mode == "bot"
+                self.awaiting_agent = self.mode == Mode.BOT
             case ModeChanged():
                 # A human answering after the bot has taken over; a release hands back to the bot.
-                self.taken_over = event.mode != "bot" and (self.taken_over or self.mode == "bot")
+                self.taken_over = event.mode != Mode.BOT and (self.taken_over or self.mode == Mode.BOT)
                 self.mode = event.mode
                 self.awaiting_agent = False
             case ConversationEnded():

@@ -50,9 +50,10 @@ from app.engine.tagger import OTHER, StageTagger
 from app.errors import EngineError, StepLimitExceeded, UnknownState
 from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
+from app.vocab import Mode, Stage
 
 MAX_STEPS_PER_TURN: Final = 16
-_CORRECTING_STAGES: Final = frozenset({"clarify", "confirm"})
+_CORRECTING_STAGES: Final = frozenset({Stage.CLARIFY, Stage.CONFIRM})
 RELOAD_TRIGGER: Final = "reload"  # a state the reloaded pack no longer has was left this way
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
 
@@ -120,7 +121,7 @@ class Engine:
         *,
         flow: str | None = None,
         channel: str = "online",
-        mode: str = "bot",
+        mode: str = Mode.BOT,
         slots: dict[str, str] | None = None,
         at: object = None,
         with_suggestions: bool = True,
@@ -150,7 +151,7 @@ class Engine:
         tag: AgentTurnTagged | None = None
         if not isinstance(event, ConversationStarted) and conversation.state not in turn.flow.states:
             # The pack was reloaded without this state: resume where the script listens (docs/packs.md).
-            resume = turn.flow.state_for_stage("listen") or turn.flow.initial
+            resume = turn.flow.state_for_stage(Stage.LISTEN) or turn.flow.initial
             turn.emit(StateEntered(resume, conversation.state, RELOAD_TRIGGER))
         turn.emit(event)
         match event:
@@ -178,7 +179,7 @@ class Engine:
         replies = tuple(e for e in turn.events if isinstance(e, BotSaid))
         actions = tuple(e for e in turn.events if isinstance(e, ActionRequested))
         suggestions: tuple[Suggestion, ...] = ()
-        if with_suggestions and result_conversation.mode == "assist" and not result_conversation.ended:
+        if with_suggestions and result_conversation.mode == Mode.ASSIST and not result_conversation.ended:
             suggestions = tuple(self.suggest(result_conversation, analysis.text if analysis else ""))
         return StepResult(tuple(turn.events), result_conversation, replies, suggestions, actions, analysis, tag)
 
@@ -186,7 +187,7 @@ class Engine:
         """Rank phrasings for where the conversation is now (the agent sidebar; `/api/suggest`)."""
         flow = self.content.flows[conversation.flow]
         spec = flow.states[conversation.state]
-        if conversation.taken_over and spec.stage == "hand-off":
+        if conversation.taken_over and spec.stage == Stage.HAND_OFF:
             spec = flow.states[flow.takeover_state()]  # never offer "马上为您转接人工" to the human taking over
         words = text + conversation.slots.get("issue", "")
         ranked = self._rank(conversation, spec, words, limit)
@@ -202,7 +203,7 @@ class Engine:
 
     def _on_start(self, turn: _Turn) -> None:
         conversation = turn.conversation
-        if conversation.mode == "bot" and "agent_name" not in conversation.slots and "bot_name" in self.content.facts:
+        if conversation.mode == Mode.BOT and "agent_name" not in conversation.slots and "bot_name" in self.content.facts:
             turn.emit(SlotSet("agent_name", self.content.facts["bot_name"]))
         self._enter(turn, turn.flow.initial, previous=None, trigger="start", speak=True)
 
@@ -235,14 +236,14 @@ class Engine:
             turn.emit(SlotSet("question" if turn.follow_up else "issue", restated))
 
         conversation = turn.conversation
-        if conversation.pending_action or (conversation.mode == "bot" and conversation.awaiting_agent):
+        if conversation.pending_action or (conversation.mode == Mode.BOT and conversation.awaiting_agent):
             return analysis  # recorded; the script waits for the action or the human agent
         self._skip_to_waiting(turn)
         if turn.spec().final:
             # The customer writes again after the end: the script picks up at listening.
             if turn.conversation.ended:
                 turn.emit(ConversationReopened())
-            reopen = turn.flow.state_for_stage("listen") or turn.flow.initial
+            reopen = turn.flow.state_for_stage(Stage.LISTEN) or turn.flow.initial
             self._move(turn, goto_trigger(reopen), None, speak=False)
         self._route(turn, analysis)
         return analysis
@@ -279,11 +280,11 @@ class Engine:
     def _on_mode(self, turn: _Turn, event: ModeChanged) -> None:
         """A human who takes over speaks as themself, and a handed-off conversation leaves `handoff`:
         the script continues for the human at the flow's `takeover` state (docs/flows.md)."""
-        if event.mode == "bot":
+        if event.mode == Mode.BOT:
             return
         if event.agent and turn.conversation.slots.get("agent_name") != event.agent:
             turn.emit(SlotSet("agent_name", event.agent))
-        if turn.spec().stage == "hand-off":
+        if turn.spec().stage == Stage.HAND_OFF:
             if turn.conversation.ended:
                 turn.emit(ConversationReopened())
             self._move(turn, goto_trigger(turn.flow.takeover_state()), None, speak=False)
@@ -337,7 +338,7 @@ class Engine:
         spec = turn.spec()
         conversation = turn.conversation
         if speak and spec.say:
-            if conversation.mode == "bot":
+            if conversation.mode == Mode.BOT:
                 suggestion = self._choose(conversation, spec, conversation.slots.get("question" if turn.follow_up else "issue", ""))
                 if suggestion is None:
                     if spec.fallback:
@@ -347,13 +348,13 @@ class Engine:
                 turn.emit(BotSaid(suggestion.text, suggestion.phrase_id, suggestion.stage))
             elif not spec.action:
                 return  # assist mode: wait here for the agent to say it (suggestions show what)
-        if spec.stage == "hand-off":
+        if spec.stage == Stage.HAND_OFF:
             turn.emit(HandoffRequested(reason=trigger))
         if spec.action:
             turn.emit(ActionRequested(spec.action, dict(conversation.slots)))
             return
         if spec.final:
-            if spec.stage != "hand-off":
+            if spec.stage != Stage.HAND_OFF:
                 turn.emit(ConversationEnded(reason=spec.name))
             return
         if spec.then:

@@ -11,17 +11,16 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from app.errors import StorageError
+from app.vocab import Channel, Role, WireMode
 
-Channel = Literal["online", "phone", "email"]
-Mode = Literal["bot", "human"]
-Role = Literal["customer", "agent", "bot", "system"]
+Mode = WireMode  # the store keeps the wire's word for who answers
 
-CHANNELS: frozenset[str] = frozenset(get_args(Channel))
-MODES: frozenset[str] = frozenset(get_args(Mode))
-ROLES: frozenset[str] = frozenset(get_args(Role))
+CHANNELS: frozenset[str] = frozenset(Channel)
+MODES: frozenset[str] = frozenset(WireMode)
+ROLES: frozenset[str] = frozenset(Role)
 DEMO_ORDER_FIELDS: tuple[str, ...] = ("order_id", "status", "carrier", "tracking_no", "eta", "product")
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
