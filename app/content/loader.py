@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.content.errors import (
     ContentDefect,
@@ -39,6 +39,7 @@ from app.content.model import (
 from app.content.yamlio import LineDict, line_of, load_yaml_text
 from app.nlu.analysis import CONFIRMATIONS, CORE_INTENTS, EMOTIONS
 
+_Entry = TypeVar("_Entry", Phrase, IntentSpec)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CONDITION_KEYS = {
     "intent",
@@ -497,23 +498,35 @@ def _collect_intents(scripts_dir: Path, out: _Collector, digest: Any) -> dict[st
     paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not paths:
         out.add(SchemaError("the pack declares no intents", file=str(folder), hint="add scripts_zh/nlu/intents/*.yaml (docs/packs.md)"))
-    for path in paths:
-        raw = _read(path, out)
-        if raw is None:
-            continue
-        digest.update(path.name.encode() + path.read_bytes())
-        for spec in _parse_intents(raw, str(path), out):
-            if spec.name in intents:
-                first = intents[spec.name]
-                out.add(DuplicateId(f"intent {spec.name!r} is declared twice", file=spec.file, line=spec.line,
-                                    hint=f"first declared at {first.file}:{first.line}; merge the two entries"))
-                continue
-            intents[spec.name] = spec
+    for spec, first in _unique_entries(paths, _parse_intents, lambda spec: spec.name, intents, out, digest):
+        out.add(DuplicateId(f"intent {spec.name!r} is declared twice", file=spec.file, line=spec.line,
+                            hint=f"first declared at {first.file}:{first.line}; merge the two entries"))
     missing = [name for name in CORE_INTENTS if name not in intents]
     if paths and missing:
         out.add(SchemaError(f"the pack lacks the core intent(s) {missing}", file=str(folder),
                             hint=f"every pack declares {', '.join(CORE_INTENTS)}: the engine and flows rely on them"))
     return intents
+
+
+def _unique_entries(
+    paths: Iterable[Path],
+    parse: Callable[[Any, str, _Collector], list[_Entry]],
+    key: Callable[[_Entry], str],
+    into: dict[str, _Entry],
+    out: _Collector,
+    digest: Any,
+) -> Iterator[tuple[_Entry, _Entry]]:
+    """Parse each YAML file's entries into `into` by key, in file order; yields (repeat, first) for
+    every key seen twice, for the caller to report in its own words."""
+    for path in paths:
+        raw = _read(path, out)
+        if raw is None:
+            continue
+        digest.update(path.name.encode() + path.read_bytes())
+        for entry in parse(raw, str(path), out):
+            first = into.setdefault(key(entry), entry)
+            if first is not entry:
+                yield entry, first
 
 
 # ---------------------------------------------------------------- the whole
@@ -565,17 +578,8 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
 
     phrases: dict[str, Phrase] = {}
     phrase_files = sorted((scripts_dir / "phrases").glob("**/*.yaml")) if (scripts_dir / "phrases").is_dir() else []
-    for path in phrase_files:
-        raw = _read(path, out)
-        if raw is None:
-            continue
-        digest.update(path.name.encode() + path.read_bytes())
-        for phrase in _parse_phrases(raw, str(path), out):
-            if phrase.id in phrases:
-                first = phrases[phrase.id]
-                out.add(DuplicateId(f"phrase id {phrase.id!r} is used twice", file=phrase.file, line=phrase.line, hint=f"first defined at {first.file}:{first.line}; rename one"))
-                continue
-            phrases[phrase.id] = phrase
+    for phrase, first in _unique_entries(phrase_files, _parse_phrases, lambda phrase: phrase.id, phrases, out, digest):
+        out.add(DuplicateId(f"phrase id {phrase.id!r} is used twice", file=phrase.file, line=phrase.line, hint=f"first defined at {first.file}:{first.line}; rename one"))
 
     def optional(name: str) -> Any:
         path = scripts_dir / name
