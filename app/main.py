@@ -65,15 +65,8 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
 def _reload_on_sighup(reloader: PackReloader, stack: AsyncExitStack) -> None:
     """`kill -HUP <pid>` reloads the pack (uvicorn itself does not handle SIGHUP in a worker)."""
     loop = asyncio.get_running_loop()
-    tasks: set[asyncio.Task[None]] = set()
-
-    def on_hup() -> None:
-        task = loop.create_task(reloader.reload_logged())
-        tasks.add(task)  # keep a reference until it is done
-        task.add_done_callback(tasks.discard)
-
     try:
-        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        loop.add_signal_handler(signal.SIGHUP, lambda: reloader.reload_in_background(announce=True))
     except (NotImplementedError, RuntimeError, ValueError):  # no SIGHUP here, or not the main thread
         return
     stack.callback(loop.remove_signal_handler, signal.SIGHUP)

@@ -57,6 +57,7 @@ class Subscriber(Protocol):
 
 
 RemoteChange = Callable[[str | None, int], None]  # conversation id (None: all), last seq
+RemoteReload = Callable[[], None]  # another worker reloaded the pack (app/api/reload.py)
 
 
 class Hub:
@@ -65,8 +66,13 @@ class Hub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
         self.on_remote_change: RemoteChange | None = None
+        self.on_remote_reload: RemoteReload | None = None
 
     async def start(self) -> None:
+        return None
+
+    def announce_reload(self) -> None:
+        """Tell the other workers that this one reloaded the pack (one worker: nobody to tell)."""
         return None
 
     async def close(self) -> None:
@@ -145,6 +151,12 @@ class RedisHub(Hub):
             self.dropped += 1
             log.warning("redis bus outbox full; batch for conversation %s dropped", conversation_id)
 
+    def announce_reload(self) -> None:
+        try:
+            self._outbox.put_nowait(json.dumps({"w": self.worker_id, "reload": True}))
+        except asyncio.QueueFull:
+            log.warning("redis bus outbox full; the other workers were not told to reload the pack")
+
     async def _publish_queued(self) -> None:
         """Send queued batches, everything waiting in one pipeline, in the order they were queued."""
         while True:
@@ -197,6 +209,10 @@ class RedisHub(Hub):
         try:
             batch = json.loads(data)
             if batch["w"] == self.worker_id:
+                return
+            if batch.get("reload") is True:
+                if self.on_remote_reload is not None:
+                    self.on_remote_reload()
                 return
             conversation_id = str(batch["c"])
             self._remote_change(conversation_id, int(batch["s"]))

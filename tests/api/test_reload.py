@@ -8,6 +8,7 @@ import asyncio
 import shutil
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,31 @@ def test_rest_reload_needs_agent_credentials(server: Server) -> None:
     assert httpx.post(f"{server.http}/api/admin/reload", timeout=10).status_code == 401
     customer = {"Authorization": "Bearer not-an-agent"}
     assert httpx.post(f"{server.http}/api/admin/reload", headers=customer, timeout=10).status_code == 401
+
+
+@pytest.fixture
+def workers(pack: Path, tmp_path: Path, redis_url: str) -> Iterator[tuple[Server, Server]]:
+    """Two workers of one deployment: one database, one pack, one Redis bus (a prefix of their own)."""
+    env = {"HUASHU_PACK": str(pack), "HUASHU_REDIS_URL": redis_url,
+           "HUASHU_REDIS_PREFIX": f"huashu-test-{uuid.uuid4().hex[:8]}"}
+    database = f"sqlite:///{tmp_path / 'huashu.db'}"
+    first = Server(database, tmp_path, env=env).start()
+    second = Server(database, tmp_path, env=env).start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+@pytest.mark.redis
+async def test_a_reload_on_one_worker_reaches_every_worker_over_the_bus(
+    workers: tuple[Server, Server], pack: Path
+) -> None:
+    asked, other = workers
+    async with ws_client(f"{other.ws}/ws/chat") as client:
+        only(await client.exchange({"type": "start"}), "started")
+        assert "answer.gift_card.balance" not in await ask(client, GIFT_CARD_QUESTION, 1)
+        follow_tutorial(pack)
+        reloaded = httpx.post(f"{asked.http}/api/admin/reload", headers=AGENT, timeout=30)
+        assert reloaded.status_code == 200, reloaded.text
+        await wait_for_intent(other, "gift_card")  # the worker nobody asked reloads too
+        assert "answer.gift_card.balance" in await ask(client, GIFT_CARD_QUESTION, 2)
