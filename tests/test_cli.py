@@ -176,3 +176,11 @@ def test_check_warns_about_thin_and_doubly_listed_intents_but_passes(pack_copy: 
     assert any("'gift_card' has 2 example(s)" in m for m in messages)
     assert any("'我要退货'" in m and "'return_refund'" in m and "'gift_card'" in m for m in messages)
     assert all(w["kind"] == "warning" and w["file"].endswith("zz_extra.yaml") for w in report["warnings"])
+
+
+def test_check_reports_a_missing_qa_rules_file_instead_of_crashing(pack_copy: Path) -> None:
+    (pack_copy / "scripts_zh" / "qa_rules.yaml").unlink()
+    result = runner.invoke(app, ["check", "--pack", str(pack_copy)])
+    assert result.exit_code == 1
+    assert "qa_rules.yaml" in result.output and "cannot read the file" in result.output
+    assert "Traceback" not in result.output

@@ -168,7 +168,7 @@ class GotoFrame(Frame):
 
 
 class TakeoverFrame(Frame):
-    """Switch the conversation to human mode: the bot stops answering, the agent answers."""
+    """Switch the conversation to human mode: the bot stops answering, the agent answers. A handed-off conversation leaves `handoff` for the flow's `takeover` state, and `agent_name` becomes the agent's own name (docs/flows.md)."""
 
     model_config = _examples({"type": "takeover"})
     type: Literal["takeover"] = "takeover"

@@ -172,8 +172,13 @@ class RuleBook:
 
 
 def load_rulebook(path: Path, specs: Mapping[str, Mapping[str, Param]]) -> RuleBook:
-    """Read and validate a rules file; raises `ContentErrors` listing every defect."""
-    data = path.read_bytes()
+    """Read and validate a rules file; raises `ContentErrors` listing every defect (a missing or
+    unreadable file is one, like the report labels' `load_report_labels`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        hint = f"add it (the shipped one is scripts_zh/{RULEBOOK_FILE})"
+        raise ContentErrors([QaRuleError(f"cannot read the file: {exc.strerror or exc}", file=str(path), hint=hint)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

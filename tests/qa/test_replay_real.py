@@ -64,3 +64,33 @@ def test_the_partial_marks_round_trip_the_interchange_format() -> None:
     assert (transcript.partial_start, transcript.partial_end) == (True, False)
     assert transcript.to_dict()["partial"] == {"start": True, "end": False}
     assert "partial" not in Transcript("whole").to_dict()
+
+
+def test_an_ending_that_waits_on_the_customer_or_passes_them_on_is_not_judged(engine: Engine) -> None:
+    from app.config import Settings
+    from app.qa.assessor import Assessor
+    from app.qa.rules import load_rules, rules_file
+    from app.transcripts import Turn
+
+    assessor = Assessor(engine, load_rules(rules_file(Settings().scripts_dir)))
+    opening = (Turn("customer", "你好"), Turn("agent", "您好,我是小李,很高兴为您服务"), Turn("customer", "我想改一下收货地址"),
+               Turn("agent", "请问是这个订单吗"), Turn("customer", "是的"))
+    for last in ("麻烦您提供一下新的地址哦", "这边帮您转接售后客服可以吗"):
+        transcript = Transcript("paused", turns=(*opening, Turn("agent", last)))
+        rules = {f.rule for f in assessor.assess(transcript).findings}
+        assert not rules & {"close.no_farewell", "close.no_more_help"}, last
+    ended = Transcript("ended", turns=(*opening, Turn("agent", "好的,已经帮您改好了")))
+    assert "close.no_farewell" in {f.rule for f in assessor.assess(ended).findings}
+
+
+def test_a_goodbye_is_not_taken_for_an_unconfirmed_solution(engine: Engine) -> None:
+    from app.config import Settings
+    from app.qa.assessor import Assessor
+    from app.qa.rules import load_rules, rules_file
+    from app.transcripts import Turn
+
+    assessor = Assessor(engine, load_rules(rules_file(Settings().scripts_dir)))
+    turns = (Turn("customer", "你好"), Turn("agent", "您好,我是小李,很高兴为您服务"),
+             Turn("customer", "我买的衣服质量太差了,我要退货"),
+             Turn("agent", "您客气了哦,小妹应该做的哈,感谢您对京东的关注,祝您生活愉快,再见!"))
+    assert "confirm.missing" not in {f.rule for f in assessor.assess(Transcript("bye", turns=turns)).findings}

@@ -20,6 +20,8 @@ def _ending(replay: Replay, cfg: RuleConfig) -> tuple[TurnTag, ...]:
         return ()  # cut before its end, or too short to have an end worth judging
     if cfg.names("skip_when_last_stage") & {agents[-1].stage, *agents[-1].stages}:
         return ()  # handed over: the colleague taking over closes the conversation
+    if cfg.pattern("skip_when_paused").search(agents[-1].text):
+        return ()  # the agent's last reply waits on the customer or passes them on: the log stops mid-way
     last = replay.turns[-1]
     if "skip_when_ends_with" in cfg.params and last.is_agent and cfg.pattern("skip_when_ends_with").search(last.text):
         return ()  # "还有其他需要帮助的吗?" went unanswered: the customer left before a goodbye was due
@@ -45,6 +47,7 @@ def _params(within: int) -> dict[str, Param]:
         "min_agent_turns": Param("integer", 2),
         "within_last_agent_turns": Param("integer", within),
         "skip_when_last_stage": Param("stages", ["hand-off"]),
+        "skip_when_paused": Param("cues", []),
     }
 
 

@@ -24,7 +24,7 @@ def _is_solution(turn: TurnTag, cfg: RuleConfig, kit: Kit) -> bool:
     "请您稍等"): the answer is still to come. Otherwise it answers when a clause carries an answer stage,
     or a clause with no stage cue at all is long enough ("您好,我是小李。您的订单正在配送中").
     """
-    if cfg.pattern("not_solution_cues").search(turn.text):
+    if cfg.pattern("not_solution_cues").search(turn.text) or turn.stage in cfg.names("not_solution_stages"):
         return False
     answer_stages, shortest = cfg.names("answer_stages"), cfg.integer("min_answer_chars")
     standard = kit.tagger.standard_stage(turn.text)
@@ -135,6 +135,7 @@ def answer_no_eta(replay: Replay, cfg: RuleConfig, kit: Kit) -> Iterator[Hit]:
 
 _SOLUTION = {
     "answer_stages": Param("stages", ["answer", "promise"]),
+    "not_solution_stages": Param("stages", ["greeting", "close-check", "farewell"]),
     "not_solution_cues": Param("cues"),
     "min_answer_chars": Param("integer", 6),
 }
