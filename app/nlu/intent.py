@@ -28,6 +28,7 @@ UNKNOWN_WEIGHT: Final = 3.0  # log-odds towards `other` for a message made only 
 HANDOFF_WEIGHT: Final = 6.0  # an explicit request for a human outweighs everything but a far stronger intent
 EMOTION_WEIGHTS: Final = {"angry": 3.0, "negative": 1.0}  # log-odds towards `complaint`
 ACK_CAP: Final = 0.5  # a bare acknowledgement ("好的", "嗯") never gets a confident content intent
+CONTENT_FREE_CONFIDENCE: Final = 0.9  # a message of bare values ("订单号[订单x]") asks nothing: `other`
 MAX_ALTERNATIVES: Final = 3
 WEIGHT_SCALE: Final = 32  # fixed-point scale of the model's log-likelihoods (1/32 nat)
 LANE_OFFSET: Final = 1 << 10  # keeps every packed log-likelihood (≥ -32 nat) non-negative
@@ -35,6 +36,9 @@ LANE_OFFSET: Final = 1 << 10  # keeps every packed log-likelihood (≥ -32 nat) 
 _INVERSE_TEMPERATURE: Final = 1.0 / TEMPERATURE
 _CJK_RUN: Final = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_OR_NUMBER: Final = re.compile(r"[a-z]+|[0-9]+")
+# What a value-only message is made of besides the pack's value labels: anonymised placeholders
+# ("[订单x]"), numbers and codes, punctuation and spaces.
+_VALUE_PARTS: Final = r"\[[^\[\]]*\]|[a-z0-9]+|[\W_]"
 
 
 class IntentResult(NamedTuple):
@@ -152,6 +156,7 @@ class IntentClassifier:
         self.lexicon = lexicon
         self.phrases = _cue_table(lexicon, self.intents)
         self._cues = PhraseMatcher(self.phrases)
+        self._value_only = _value_only_pattern(lexicon)
 
     def classify(self, normalized: str, features: AbstractSet[str], *, emotion: str = "neutral",
                  handoff: bool = False, handoff_declined: bool = False, acknowledgement: str | None = None,
@@ -161,6 +166,10 @@ class IntentClassifier:
         `acknowledgement` is the answer ("yes"/"no") when the message is nothing but an answer;
         `cue_matches` are this lexicon's matches if the caller already scanned (see `LexiconSet`).
         """
+        if self._value_only.fullmatch(normalized):
+            # An order card or a bare number answers a question or shows context; on its own it asks
+            # nothing, and a content intent here would move the script on a guess.
+            return IntentResult(self.intents[self._other], CONTENT_FREE_CONFIDENCE, ())
         scores, known, seen = self.model.log_scores(features, _INVERSE_TEMPERATURE)
         if cue_matches is None:
             cue_matches = self._cues.find(normalized)
@@ -209,6 +218,16 @@ def _cue_table(lexicon: Mapping[str, Any], intents: tuple[str, ...]) -> dict[str
     for phrase in lexicon.get("ignore") or []:
         table.setdefault(_phrase(phrase), [])
     return {phrase: tuple(pairs) for phrase, pairs in table.items()}
+
+
+def _value_only_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:
+    """Matches a whole message made only of values and the words that label them (`value_labels`)."""
+    labels = lexicon.get("value_labels") or []
+    if not isinstance(labels, list):
+        raise DataError("intent_lexicon.yaml: `value_labels` must be a list of label words")
+    words = sorted({_phrase(label) for label in labels}, key=len, reverse=True)  # longest first
+    parts = "|".join([*map(re.escape, words), _VALUE_PARTS])
+    return re.compile(f"(?:{parts})*")
 
 
 def _phrase(value: object) -> str:
