@@ -236,23 +236,37 @@ def nlu_test(
 
 @nlu_app.command("evaluate")
 def nlu_evaluate(
-    file: Annotated[Path, typer.Argument(help='labelled JSON lines: {"text", "intent"} per line')],
+    file: Annotated[Path, typer.Argument(help='labelled JSON lines: {"text", "intent"} (or {"session", "turn", "split", "intent"}) per line')],
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    split: Annotated[str | None, typer.Option(help="only the lines of this split (dev or test)")] = None,
+    data: Annotated[Path | None, typer.Option(help="the JDDC file that lines naming a session and turn refer to")] = None,
 ) -> None:
     """Accuracy of the pack's intent model on a labelled held-out file (never trained on)."""
-    from app.nlu.evaluate import evaluate
+    from app.nlu.evaluate import evaluate, referenced_turns
     from app.nlu.resources import DataError
+    from app.qa.jddc import customer_turn_texts
+    from app.qa.stage_gold import default_data
 
     if not file.is_file():
         err_console.print(f"[red]no such file:[/red] {file}", markup=False)
         raise typer.Exit(2)
     analyzer = _pack_analyzer(_settings())
     try:
-        report = evaluate(file, analyzer)
+        texts = None
+        wanted = referenced_turns(file)
+        if wanted:
+            corpus = data or default_data()
+            if corpus is None or not corpus.is_file():
+                err_console.print(f"[red]no JDDC data file:[/red] {corpus or 'give --data PATH'}", markup=False)
+                raise typer.Exit(2)
+            with corpus.open(encoding="utf-8") as handle:
+                texts = customer_turn_texts(handle, wanted)
+        report = evaluate(file, analyzer, texts=texts, split=split)
     except (DataError, UnicodeDecodeError) as exc:
         err_console.print(f"[red]bad labelled file:[/red] {exc}", markup=False)
         raise typer.Exit(2) from None
-    _print_report(report, as_json, f"{file}: {report.correct}/{report.total} correct")
+    what = f"{file}" + (f" ({split} half)" if split else "")
+    _print_report(report, as_json, f"{what}: {report.correct}/{report.total} correct")
 
 
 # ---------------------------------------------------------------- phrases and flows

@@ -108,11 +108,20 @@ class Analyzer:
         confirmation = self.confirmation.detect(normalized)
         emotion = self.emotion.judge(normalized, emotion_matches)
         handoff = self.handoff.judge(normalized, handoff_matches)
-        result = self.intents.classify(
-            normalized, extract_features(normalized, slots),
-            emotion=emotion.label, handoff=handoff.requested, handoff_declined=handoff.declined,
-            acknowledgement=confirmation.answer if confirmation.bare else None, cue_matches=cue_matches,
-        )
+        signals: dict[str, Any] = {"emotion": emotion.label, "handoff": handoff.requested,
+                                   "handoff_declined": handoff.declined}
+        result = None
+        body = self.intents.without_opener(normalized)
+        if body and body != normalized:  # "你好 请问能上门安装吗": the request decides, not the greeting
+            result = self.intents.classify(body, extract_features(body, slots), **signals)
+            if result.intent == "other":
+                result = None  # "你好 嗯" is still a greeting
+        if result is None:
+            result = self.intents.classify(
+                normalized, extract_features(normalized, slots),
+                acknowledgement=confirmation.answer if confirmation.bare else None, cue_matches=cue_matches,
+                **signals,
+            )
         return Analysis(
             text=text, normalized=normalized, intent=result.intent,
             confidence=result.confidence, alternatives=result.alternatives, slots=MappingProxyType(slots),

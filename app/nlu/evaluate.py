@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ from app.nlu.resources import DataError
 DEFAULT_TODAY: Final = date(2026, 11, 22)
 MOST_CONFUSED: Final = 10
 CV_SEED: Final = 20261205  # folds are drawn with a fixed seed, so two runs agree
+TurnKey = tuple[str, int]  # (session id, turn index) in a transcript corpus
 
 
 @dataclass
@@ -98,8 +99,14 @@ class Report:
         return "\n".join(lines)
 
 
-def read_labelled(path: str | Path, intents: Sequence[str]) -> list[dict[str, Any]]:
-    """The records of a held-out file; a bad line raises `DataError` naming the file, line and fault."""
+def read_labelled(path: str | Path, intents: Sequence[str], *, texts: Mapping[TurnKey, str] | None = None,
+                  split: str | None = None) -> list[dict[str, Any]]:
+    """The records of a labelled file; a bad line raises `DataError` naming the file, line and fault.
+
+    A line is either `{"text", "intent", …}` or a reference into a transcript corpus,
+    `{"session", "turn", "split", "intent"}` (a gold set that may not hold the text, such as the JDDC
+    intent gold), whose text is looked up in `texts`. With `split`, only lines of that split are kept.
+    """
     records = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -109,19 +116,50 @@ def read_labelled(path: str | Path, intents: Sequence[str]) -> list[dict[str, An
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+        if isinstance(record, dict) and "text" not in record and "session" in record:
+            record = _resolve(record, texts, where)
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("intent"), str):
-            raise DataError(f'{where}: each line is a JSON object with string "text" and "intent"')
+            raise DataError(f'{where}: each line is a JSON object with string "text" and "intent" '
+                            '(or "session" and "turn" in place of "text")')
         if record["intent"] not in intents:
             raise DataError(f"{where}: intent {record['intent']!r} is not declared by the pack; declared: {', '.join(intents)}")
-        records.append(record)
+        if split is None or record.get("split") == split:
+            records.append(record)
     return records
 
 
-def evaluate(path: str | Path, analyzer: Analyzer | None = None) -> Report:
+def referenced_turns(path: str | Path) -> set[TurnKey]:
+    """The (session, turn) pairs a labelled file refers to instead of holding their text."""
+    wanted: set[TurnKey] = set()
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            continue  # read_labelled reports it with its line number
+        if isinstance(record, dict) and "text" not in record and isinstance(record.get("session"), str) \
+                and isinstance(record.get("turn"), int):
+            wanted.add((record["session"], record["turn"]))
+    return wanted
+
+
+def _resolve(record: dict[str, Any], texts: Mapping[TurnKey, str] | None, where: str) -> dict[str, Any]:
+    session, turn = record.get("session"), record.get("turn")
+    if not isinstance(session, str) or not isinstance(turn, int) or isinstance(turn, bool):
+        raise DataError(f'{where}: "session" must be a string and "turn" a turn index')
+    if texts is None:
+        raise DataError(f"{where}: the line refers to session {session} turn {turn}; give the corpus that holds it (--data)")
+    text = texts.get((session, turn))
+    if text is None:
+        raise DataError(f"{where}: session {session} turn {turn} is not a customer turn of the corpus")
+    return {**record, "text": text}
+
+
+def evaluate(path: str | Path, analyzer: Analyzer | None = None, *, texts: Mapping[TurnKey, str] | None = None,
+             split: str | None = None) -> Report:
     """Run `analyzer` (default: the default pack's) over the labelled file at `path`."""
     analyzer = analyzer or get_analyzer()
     report = Report()
-    for record in read_labelled(path, analyzer.intents.intents):
+    for record in read_labelled(path, analyzer.intents.intents, texts=texts, split=split):
         _score(report, analyzer, record)
     return report
 

@@ -157,6 +157,15 @@ class IntentClassifier:
         self.phrases = _cue_table(lexicon, self.intents)
         self._cues = PhraseMatcher(self.phrases)
         self._value_only = _value_only_pattern(lexicon)
+        self._opener = _opener_pattern(lexicon)
+
+    def without_opener(self, normalized: str) -> str:
+        """The message without the courtesy it opens with ("你好 请问…" → "…"); unchanged when there is none.
+
+        Customers greet and ask in one line; the greeting words would otherwise outvote a short question.
+        """
+        match = self._opener.match(normalized)
+        return normalized[match.end():] if match else normalized
 
     def classify(self, normalized: str, features: AbstractSet[str], *, emotion: str = "neutral",
                  handoff: bool = False, handoff_declined: bool = False, acknowledgement: str | None = None,
@@ -218,6 +227,17 @@ def _cue_table(lexicon: Mapping[str, Any], intents: tuple[str, ...]) -> dict[str
     for phrase in lexicon.get("ignore") or []:
         table.setdefault(_phrase(phrase), [])
     return {phrase: tuple(pairs) for phrase, pairs in table.items()}
+
+
+def _opener_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:
+    """Matches the courtesy words (`openers`) at the start of a message, with the punctuation after them."""
+    openers = lexicon.get("openers") or []
+    if not isinstance(openers, list):
+        raise DataError("intent_lexicon.yaml: `openers` must be a list of words")
+    words = sorted({_phrase(opener) for opener in openers}, key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!)")  # a pack without openers strips nothing
+    return re.compile(f"(?:(?:{'|'.join(map(re.escape, words))})[\\W_]*)+")
 
 
 def _value_only_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:

@@ -192,3 +192,33 @@ def test_features_are_characters_bigrams_edges_words_and_slots() -> None:
 def test_lexicon_defects_are_rejected(analyzer: Analyzer, lexicon: dict[str, Any]) -> None:
     with pytest.raises(DataError):
         IntentClassifier(analyzer.intents.model, lexicon)
+
+
+@pytest.mark.parametrize("lexicon", [{"value_labels": "订单号"}, {"value_labels": [True]}])
+def test_value_label_defects_are_rejected(analyzer: Analyzer, lexicon: dict[str, Any]) -> None:
+    with pytest.raises(DataError):
+        IntentClassifier(analyzer.intents.model, lexicon)
+
+
+# ---------------------------------------------------------------- real customer text
+
+@pytest.mark.parametrize("text", [
+    "咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x]",  # the order card a shop widget sends
+    "订单号：２０２６１１２３００１２３",
+    "[数字x]",
+    "13912345678",
+    "商品ID:[数字x]",
+])
+def test_a_message_of_bare_values_asks_nothing(analyzer: Analyzer, text: str) -> None:
+    assert analyzer.analyze(text, today=TODAY).intent == "other"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] 这单帮我取消 拍错了", "order_status"),
+    ("订单号[订单x] 发票抬头开错了", "invoice"),
+    ("你好 请问能上门安装吗", "repair"),
+    ("这个饼干保质期多久", "product_info"),
+    ("你是机器人吧", "other"),
+])
+def test_real_style_messages_get_the_intent_of_their_request(analyzer: Analyzer, text: str, intent: str) -> None:
+    assert analyzer.analyze(text, today=TODAY).intent == intent
