@@ -12,8 +12,7 @@ already and is passed on in its place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from collections.abc import Set
+from collections.abc import Iterable, Iterator, Set
 from typing import Any, Final
 
 from app.transcripts import LineError, Transcript, Turn
