@@ -25,7 +25,7 @@ from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
 from app.nlu.lexicon import LexiconSet
 from app.nlu.normalize import Normalizer
 from app.nlu.question import QuestionDetector
-from app.nlu.resources import PackData
+from app.nlu.resources import DataError, PackData
 from app.nlu.segment import DOMAIN_DICT, Segmenter, build_tokenizer
 from app.nlu.slots import SlotExtractor
 
@@ -76,7 +76,7 @@ class Analyzer:
         segmenter = Segmenter(build_tokenizer(data.read_text(DOMAIN_DICT)))
         slots = SlotExtractor(data.read_yaml("slots.yaml"))
         model = NaiveBayes.fit(_samples(examples, normalizer, slots), intents)
-        classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"))
+        classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"), _openers(data))
         confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
         emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
         handoff = HandoffDetector(data.read_yaml("handoff.yaml"))
@@ -88,7 +88,7 @@ class Analyzer:
         """A copy whose intent model is fit on other (text, intent) examples (cross-validation);
         every other part, the cue lexicon included, is shared."""
         model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents)
-        classifier = IntentClassifier(model, self.intents.lexicon)
+        classifier = IntentClassifier(model, self.intents.lexicon, self.intents.openers)
         return Analyzer(self.normalizer, self.segmenter, self.slots, self.confirmation, self.emotion, self.handoff,
                         classifier, self.question, cache_size=cache_size)
 
@@ -128,6 +128,13 @@ class Analyzer:
             confirmation=confirmation.answer, emotion=emotion.label, emotion_score=emotion.score,
             handoff=handoff.requested, question=self.question.is_question(normalized),
         )
+
+
+def _openers(data: PackData) -> list[str]:
+    openers = data.read_yaml("openers.yaml").get("openers") or []
+    if not isinstance(openers, list):
+        raise DataError("openers.yaml: `openers` must be a list of words")
+    return openers
 
 
 def _samples(examples: Iterable[tuple[str, str]], normalizer: Normalizer,

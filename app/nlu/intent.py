@@ -144,7 +144,7 @@ class NaiveBayes:
 class IntentClassifier:
     """Combines the trained model, the cue lexicon and the other analysers' signals into one intent."""
 
-    def __init__(self, model: NaiveBayes, lexicon: Mapping[str, Any]) -> None:
+    def __init__(self, model: NaiveBayes, lexicon: Mapping[str, Any], openers: Sequence[str] = ()) -> None:
         self.model = model
         self.intents = model.intents
         missing = [name for name in CORE_INTENTS if name not in self.intents]
@@ -157,7 +157,8 @@ class IntentClassifier:
         self.phrases = _cue_table(lexicon, self.intents)
         self._cues = PhraseMatcher(self.phrases)
         self._value_only = _value_only_pattern(lexicon)
-        self._opener = _opener_pattern(lexicon)
+        self.openers = tuple(openers)
+        self._opener = _opener_pattern(self.openers)
 
     def without_opener(self, normalized: str) -> str:
         """The message without the courtesy it opens with ("你好 请问…" → "…"); unchanged when there is none.
@@ -229,11 +230,8 @@ def _cue_table(lexicon: Mapping[str, Any], intents: tuple[str, ...]) -> dict[str
     return {phrase: tuple(pairs) for phrase, pairs in table.items()}
 
 
-def _opener_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:
-    """Matches the courtesy words (`openers`) at the start of a message, with the punctuation after them."""
-    openers = lexicon.get("openers") or []
-    if not isinstance(openers, list):
-        raise DataError("intent_lexicon.yaml: `openers` must be a list of words")
+def _opener_pattern(openers: Sequence[str]) -> re.Pattern[str]:
+    """Matches the courtesy words (`openers.yaml`) at the start of a message, with the punctuation after them."""
     words = sorted({_phrase(opener) for opener in openers}, key=len, reverse=True)
     if not words:
         return re.compile(r"(?!)")  # a pack without openers strips nothing

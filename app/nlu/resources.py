@@ -17,7 +17,7 @@ import yaml
 
 _DATA_PACKAGE = "app.nlu.data"
 # Files a pack may omit: the built-in ones are about Chinese, not about any business.
-LANGUAGE_FILES: Final = frozenset({"confirmation.yaml", "emotion_lexicon.yaml", "handoff.yaml", "question.yaml"})
+LANGUAGE_FILES: Final = frozenset({"confirmation.yaml", "emotion_lexicon.yaml", "handoff.yaml", "openers.yaml", "question.yaml"})
 
 
 class DataError(ValueError):
