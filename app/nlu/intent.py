@@ -37,8 +37,9 @@ _INVERSE_TEMPERATURE: Final = 1.0 / TEMPERATURE
 _CJK_RUN: Final = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_OR_NUMBER: Final = re.compile(r"[a-z]+|[0-9]+")
 # What a value-only message is made of besides the pack's value labels: anonymised placeholders
-# ("[订单x]"), numbers and codes, punctuation and spaces.
-_VALUE_PARTS: Final = r"\[[^\[\]]*\]|[a-z0-9]+|[\W_]"
+# ("[订单x]"), numbers and codes with a digit ("vb123"), punctuation and spaces. A Latin word without
+# a digit ("hi", "thx") is content.
+_VALUE_PARTS: Final = r"\[[^\[\]]*\]|[a-z]*[0-9][a-z0-9]*|[\W_]"
 
 
 class IntentResult(NamedTuple):
@@ -235,7 +236,9 @@ def _opener_pattern(openers: Sequence[str]) -> re.Pattern[str]:
     words = sorted({_phrase(opener) for opener in openers}, key=len, reverse=True)
     if not words:
         return re.compile(r"(?!)")  # a pack without openers strips nothing
-    return re.compile(f"(?:(?:{'|'.join(map(re.escape, words))})[\\W_]*)+")
+    # A one-character opener must stand apart ("亲 在吗"): "亲情网" and "嗨皮" are words of their own.
+    alternatives = [re.escape(word) + ("(?=[\\W_])" if len(word) == 1 else "") for word in words]
+    return re.compile(f"(?:(?:{'|'.join(alternatives)})[\\W_]*)+")
 
 
 def _value_only_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:
