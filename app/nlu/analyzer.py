@@ -111,7 +111,7 @@ class Analyzer:
         signals: dict[str, Any] = {"emotion": emotion.label, "handoff": handoff.requested,
                                    "handoff_declined": handoff.declined}
         result = None
-        body = self.intents.without_opener(normalized)
+        body = self.intents.request_part(normalized)
         if body and body != normalized:  # "你好 请问能上门安装吗": the request decides, not the greeting
             result = self.intents.classify(body, extract_features(body, slots), **signals)
             if result.intent == "other":

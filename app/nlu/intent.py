@@ -40,6 +40,8 @@ _LATIN_OR_NUMBER: Final = re.compile(r"[a-z]+|[0-9]+")
 # ("[订单x]"), numbers and codes with a digit ("vb123"), punctuation and spaces. A Latin word without
 # a digit ("hi", "thx") is content.
 _VALUE_PARTS: Final = r"\[[^\[\]]*\]|[a-z]*[0-9][a-z0-9]*|[\W_]"
+_VALUE: Final = re.compile(r"\[[^\[\]]*\]|[a-z]*[0-9][a-z0-9]*")
+_SEPARATORS: Final = re.compile(r"[^\w\[]*")  # spaces and punctuation, but not a placeholder's "["
 
 
 class IntentResult(NamedTuple):
@@ -161,13 +163,33 @@ class IntentClassifier:
         self.openers = tuple(openers)
         self._opener = _opener_pattern(self.openers)
 
-    def without_opener(self, normalized: str) -> str:
-        """The message without the courtesy it opens with ("你好 请问…" → "…"); unchanged when there is none.
+    def request_part(self, normalized: str) -> str:
+        """The message without what it opens with: courtesy words ("你好 请问…") and values pasted
+        before the request (an order card, "[订单x] 这单…"); unchanged when there is neither.
 
-        Customers greet and ask in one line; the greeting words would otherwise outvote a short question.
+        Customers greet, paste the order and ask in one line; the greeting words or the order number
+        would otherwise outvote a short question.
         """
-        match = self._opener.match(normalized)
-        return normalized[match.end():] if match else normalized
+        rest = normalized
+        while True:
+            stripped = self._without_values(rest)
+            opener = self._opener.match(stripped)
+            if opener and opener.end() < len(stripped):  # an opener alone is the message: keep it
+                stripped = stripped[opener.end():]
+            if stripped == rest:
+                return rest
+            rest = stripped
+
+    def _without_values(self, text: str) -> str:
+        prefix = self._value_only.match(text)
+        if not prefix or not prefix.end():
+            return text
+        # Cut after the last value itself, so label words that begin the request stay ("[订单x] 这个订单…").
+        values = list(_VALUE.finditer(text, 0, prefix.end()))
+        if not values:
+            return text
+        cut = _SEPARATORS.match(text, values[-1].end())
+        return text[cut.end() if cut else values[-1].end():]
 
     def classify(self, normalized: str, features: AbstractSet[str], *, emotion: str = "neutral",
                  handoff: bool = False, handoff_declined: bool = False, acknowledgement: str | None = None,
@@ -238,7 +260,7 @@ def _opener_pattern(openers: Sequence[str]) -> re.Pattern[str]:
         return re.compile(r"(?!)")  # a pack without openers strips nothing
     # A one-character opener must stand apart ("亲 在吗"): "亲情网" and "嗨皮" are words of their own.
     alternatives = [re.escape(word) + ("(?=[\\W_])" if len(word) == 1 else "") for word in words]
-    return re.compile(f"(?:(?:{'|'.join(alternatives)})[\\W_]*)+")
+    return re.compile(f"(?:(?:{'|'.join(alternatives)})[^\\w\\[]*)+")
 
 
 def _value_only_pattern(lexicon: Mapping[str, Any]) -> re.Pattern[str]:

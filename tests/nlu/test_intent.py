@@ -222,3 +222,16 @@ def test_a_message_of_bare_values_asks_nothing(analyzer: Analyzer, text: str) ->
 ])
 def test_real_style_messages_get_the_intent_of_their_request(analyzer: Analyzer, text: str, intent: str) -> None:
     assert analyzer.analyze(text, today=TODAY).intent == intent
+
+
+@pytest.mark.parametrize(("text", "request"), [
+    ("你好 请问能上门安装吗", "能上门安装吗"),
+    ("咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] 这单帮我取消", "这单帮我取消"),
+    ("你好 [订单x] 发货了吗", "发货了吗"),  # the opener's punctuation never eats a placeholder
+    ("[订单x] 这个订单怎么回事", "这个订单怎么回事"),  # label words that begin the request stay
+    ("咨询订单号:[订单x] 下单时间:[日期x] 你好", "你好"),  # an opener alone is the message
+    ("亲情网怎么开通", "亲情网怎么开通"),  # a one-character opener must stand apart
+    ("我要退货", "我要退货"),
+])
+def test_the_request_part_drops_openers_and_pasted_values(analyzer: Analyzer, text: str, request: str) -> None:
+    assert analyzer.intents.request_part(analyzer.normalizer(text)) == request
