@@ -224,7 +224,7 @@ def test_real_style_messages_get_the_intent_of_their_request(analyzer: Analyzer,
     assert analyzer.analyze(text, today=TODAY).intent == intent
 
 
-@pytest.mark.parametrize(("text", "request"), [
+@pytest.mark.parametrize(("text", "asked"), [
     ("你好 请问能上门安装吗", "能上门安装吗"),
     ("咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] 这单帮我取消", "这单帮我取消"),
     ("你好 [订单x] 发货了吗", "发货了吗"),  # the opener's punctuation never eats a placeholder
@@ -233,5 +233,5 @@ def test_real_style_messages_get_the_intent_of_their_request(analyzer: Analyzer,
     ("亲情网怎么开通", "亲情网怎么开通"),  # a one-character opener must stand apart
     ("我要退货", "我要退货"),
 ])
-def test_the_request_part_drops_openers_and_pasted_values(analyzer: Analyzer, text: str, request: str) -> None:
-    assert analyzer.intents.request_part(analyzer.normalizer(text)) == request
+def test_the_request_part_drops_openers_and_pasted_values(analyzer: Analyzer, text: str, asked: str) -> None:
+    assert analyzer.intents.request_part(analyzer.normalizer(text)) == asked
