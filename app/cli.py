@@ -9,7 +9,7 @@ import sys
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -107,11 +107,13 @@ def check(
     """Load every flow, phrasing and QA file; exit non-zero listing every defect (file, line, flow, state, fix)."""
     from app.content.loader import collect_content
     from app.content.validate import intent_warnings
+    from app.letters.pack import letter_defects
     from app.qa.commands import qa_file_defects
 
     settings = _settings(flows, scripts)
     content, defects = collect_content(settings.flows_dir, settings.scripts_dir)
     defects += qa_file_defects(settings.scripts_dir, content)
+    defects += letter_defects(settings.scripts_dir, dict(content.facts))
     warnings = intent_warnings(content)
     if as_json:
         print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects],
@@ -423,6 +425,158 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     settings = _settings()
     upgrade(settings.database_url, revision)
     console.print(f"database at revision {revision}")
+
+
+# ---------------------------------------------------------------- letters and e-mail intake (app/letters/)
+
+LETTER_KINDS = ("consult", "complaint", "thanks", "notice")
+LETTER_FORMATS = ("text", "markdown", "html", "json")
+
+
+def _letter_pack(settings: Settings, engine: Any) -> Any:
+    from app.content.errors import ContentErrors
+    from app.letters.pack import load_letter_pack
+
+    try:
+        return load_letter_pack(settings.scripts_dir, dict(engine.content.facts))
+    except ContentErrors as exc:
+        for defect in exc.defects:
+            err_console.print(defect.describe(), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _refuse(message: str, code: int, payload: dict[str, Any], as_json: bool) -> NoReturn:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    err_console.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def letter(
+    kind: Annotated[str, typer.Option(help="consult | complaint | thanks | notice")],
+    conversation: Annotated[str | None, typer.Option(help="a stored conversation's id (HUASHU_DATABASE_URL)")] = None,
+    transcript: Annotated[Path | None, typer.Option(help="a transcript in the interchange format (JSON or one JSON line)")] = None,
+    slots: Annotated[str | None, typer.Option(help='the facts as a JSON object, e.g. {"customer_name": "张先生"}; '
+                                                   "they win over what a conversation says")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text | markdown | html | json")] = "text",
+    today: Annotated[str | None, typer.Option(help="the letter's date (ISO; default today)")] = None,
+) -> None:
+    """Draft a formal letter (seed 000) from a conversation, a transcript or explicit slots; exit 1 listing
+    the missing facts when a required one is unknown."""
+    from app.letters.composer import MissingFacts, UnknownKind, compose
+    from app.letters.source import slots_from_transcript
+
+    as_json = fmt == "json"
+    if kind not in LETTER_KINDS:
+        _refuse(f"unknown letter kind {kind!r}; kinds are: {', '.join(LETTER_KINDS)}", 2,
+                {"error": "unknown_kind", "kind": kind, "kinds": list(LETTER_KINDS)}, as_json)
+    if fmt not in LETTER_FORMATS:
+        _refuse(f"unknown format {fmt!r}; formats are: {', '.join(LETTER_FORMATS)}", 2,
+                {"error": "unknown_format", "format": fmt}, False)
+    given: dict[str, str] = {}
+    if slots is not None:
+        try:
+            parsed = json.loads(slots)
+        except json.JSONDecodeError as exc:
+            parsed = exc
+        if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+            _refuse("--slots must be a JSON object of text values, e.g. {\"customer_name\": \"张先生\"}", 2,
+                    {"error": "bad_slots", "message": "--slots must be a JSON object of text values"}, as_json)
+        given = parsed
+    day = _day(today)
+    settings = _settings()
+    engine = _engine(settings)
+    pack = _letter_pack(settings, engine)
+    known: dict[str, str] = {}
+    if conversation is not None or transcript is not None:
+        source, stored = _letter_source(settings, conversation, transcript, as_json)
+        known = slots_from_transcript(source, engine, stored, today=day)
+    try:
+        result = compose(pack.book, kind, {**known, **given}, pack.facts, today=day)
+    except MissingFacts as exc:
+        _refuse(f"cannot write the {kind} letter: {exc}", 1, exc.to_dict(), as_json)
+    except UnknownKind as exc:
+        _refuse(str(exc), 2, {"error": "unknown_kind", "kind": kind, "kinds": list(exc.known)}, as_json)
+    sys.stdout.write(result.render(fmt))
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]--today must be an ISO date (YYYY-MM-DD), got {value!r}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _letter_source(settings: Settings, conversation: str | None, transcript: Path | None,
+                   as_json: bool) -> tuple[Any, dict[str, str] | None]:
+    from app.errors import ConversationNotFound, StorageError, TranscriptError
+    from app.transcripts import Transcript
+
+    if transcript is not None:
+        try:
+            return Transcript.from_dict(_first_json(transcript.read_text(encoding="utf-8"))), None
+        except FileNotFoundError:
+            _refuse(f"no such transcript file: {transcript}", 2, {"error": "not_found", "file": str(transcript)}, as_json)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, TranscriptError) as exc:
+            _refuse(f"bad transcript {transcript}: {exc}", 2, {"error": "bad_transcript", "message": str(exc)}, as_json)
+    from app.export import to_transcript
+    from app.storage.migrate import open_store
+
+    async def read() -> tuple[Any, dict[str, str]]:
+        store = await open_store(settings.database_url)
+        try:
+            stored = await store.get_conversation(str(conversation))
+            return to_transcript(stored, await store.messages(stored.id)), \
+                {k: v for k, v in stored.slots.items() if isinstance(v, str)}
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(read())
+    except ConversationNotFound:
+        _refuse(f"no conversation {conversation!r} in the store", 2, {"error": "not_found", "conversation": conversation}, as_json)
+    except StorageError as exc:
+        _refuse(str(exc), 2, {"error": "unavailable", "message": str(exc)}, as_json)
+
+
+def _first_json(text: str) -> Any:
+    """One JSON object, pretty-printed or as the first line of a JSON Lines file."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        return json.loads(first)
+
+
+@app.command()
+def intake(
+    file: Annotated[Path, typer.Argument(help="a customer e-mail: a .eml file or plain text (first line may be 主题:…)")],
+    today: Annotated[str | None, typer.Option(help="resolve relative dates and date the reply (ISO; default today)")] = None,
+) -> None:
+    """Read a customer e-mail: intent, identifying facts, what is missing, emotion, and the drafted reply (JSON)."""
+    from app.letters.composer import MissingFacts
+    from app.letters.intake import IntakeError, read_email
+    from app.letters.intake import intake as read_intake
+
+    day = _day(today)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _refuse(f"cannot read {file}: {exc.strerror}", 2, {"error": "not_found", "file": str(file)}, True)
+    settings = _settings()
+    engine = _engine(settings)
+    pack = _letter_pack(settings, engine)
+    try:
+        result = read_intake(read_email(data), engine.analyzer, pack.intake, pack.book, pack.facts, today=day)
+    except IntakeError as exc:
+        _refuse(f"cannot read the e-mail {file}: {exc}", 2, {"error": "bad_email", "message": str(exc)}, True)
+    except MissingFacts as exc:
+        _refuse(f"the pack's letter templates need more than an e-mail gives: {exc}", 1, exc.to_dict(), True)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
 
 
 # ---------------------------------------------------------------- qa (app/qa/commands.py)
