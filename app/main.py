@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.api import pages, rest, ws_assist, ws_chat
+from app.api import letters, pages, rest, ws_assist, ws_chat
 from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
 from app.api.errors import HTTP_STATUS, error_code
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)
     app.include_router(qa_api.router)
+    app.include_router(letters.router)
     app.include_router(pages.router)
     app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]

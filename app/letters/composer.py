@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Final
 
 from app.content.model import Template
-from app.letters.templates import LetterBook, LetterSettings, LetterTemplate
+from app.letters.templates import KINDS, LetterBook, LetterSettings
 
 FORMATS: Final = ("text", "markdown", "html", "json")
 DEFAULTS_FROM_FACTS: Final = {"company": "company_name", "department": "service_name"}
@@ -91,7 +91,7 @@ def compose(book: LetterBook, kind: str, slots: Mapping[str, str], facts: Mappin
     settings = book.settings
     template = book.templates.get(kind)
     if template is None:
-        raise UnknownKind(kind, tuple(book.templates))
+        raise UnknownKind(kind, tuple(sorted(book.templates, key=_kind_order)))
     values = _values(slots, facts, today, settings)
     missing: list[str] = []
     subject = _fill(template.subject, values)
@@ -109,15 +109,6 @@ def compose(book: LetterBook, kind: str, slots: Mapping[str, str], facts: Mappin
     if missing or subject is None:
         raise MissingFacts(kind, tuple(dict.fromkeys(missing)), book.slots)
     return Letter(template.kind, template.name, subject, settings.subject_label, tuple(parts))
-
-
-def required_slots(template: LetterTemplate) -> frozenset[str]:
-    """Slots without which no letter of this kind can be written (each required part's fewest)."""
-    names = set(template.subject[-1].placeholders)
-    for part in template.parts:
-        if not part.optional:
-            names |= part.alternatives[-1].placeholders
-    return frozenset(names)
 
 
 def format_date(value: date, settings: LetterSettings) -> str:
@@ -156,3 +147,7 @@ def _fill(alternatives: tuple[Template, ...], values: Mapping[str, str]) -> str 
 
 def _lacking(template: Template, values: Mapping[str, str]) -> list[str]:
     return [name for name in template.parts[1::2] if not values.get(name)]
+
+
+def _kind_order(kind: str) -> int:
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)

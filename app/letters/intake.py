@@ -28,7 +28,7 @@ from app.nlu.analyzer import Analyzer
 INTAKE_FILE: Final = "intake.yaml"
 _HEADER: Final = re.compile(r"^(?:subject|from|to|date|content-type|mime-version|received|message-id|return-path)\s*:",
                             re.IGNORECASE)
-_SUBJECT_LINE: Final = re.compile(r"^\s*(?:subject|主题|标题|主旨)\s*[::]\s*(.+)$", re.IGNORECASE)
+_SUBJECT_LINE: Final = re.compile(r"^\s*(?:subject|主题|主題|标题|標題|主旨)\s*[::]\s*(.+)$", re.IGNORECASE)
 _CLAUSE_END: Final = re.compile(r"[,。;!?\n,;!?]")
 _SENTENCE_END: Final = re.compile(r"(?<=[。!?!?\n])")
 _BLOCK_TAGS: Final = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
@@ -241,20 +241,22 @@ def intake(email: Email, analyzer: Analyzer, rules: IntakeRules, book: LetterBoo
     text = "\n".join(part for part in (email.subject, body) if part)
     if not text.strip():
         raise IntakeError("the e-mail has no text of its own (only quoted messages)")
-    normalized = analyzer.normalizer(text)
     analysis = analyzer.analyze(text, today=today)
-    found = _facts(normalized, analysis.slots, analyzer, rules, email, today)
+    lines = [analyzer.normalizer(line) for line in text.splitlines()]
+    found = _facts(lines, analysis.slots, analyzer, rules, email, today)
     required = rules.required.get(analysis.intent, rules.required.get("default", ()))
     missing = tuple(name for name in required if name not in found)
     kind = rules.kinds.get(analysis.intent, rules.kinds.get("default", "consult"))
     slots = _draft_slots(email, found, missing, rules, facts, today)
     letter = compose(book, kind, slots, facts, today=today)
     return Intake(email, analysis.intent, analysis.confidence, analysis.emotion, found, missing,
-                  _asks(body, rules), kind, letter, slots)
+                  _asks(body, rules, analyzer), kind, letter, slots)
 
 
-def _facts(normalized: str, slots: Mapping[str, str], analyzer: Analyzer, rules: IntakeRules, email: Email,
+def _facts(lines: Sequence[str], slots: Mapping[str, str], analyzer: Analyzer, rules: IntakeRules, email: Email,
            today: date) -> dict[str, str]:
+    """The identifying facts, looked for clause by clause in the normalised lines (a value never runs
+    across a line break)."""
     found: dict[str, str] = {}
     for name in ("order_id", "product_model"):
         if slots.get(name):
@@ -262,7 +264,8 @@ def _facts(normalized: str, slots: Mapping[str, str], analyzer: Analyzer, rules:
     contact = slots.get("phone") or slots.get("email") or email.sender_address
     if contact:
         found["contact"] = contact
-    for clause in filter(None, (c.strip() for c in _CLAUSE_END.split(normalized))):
+    clauses = (c.strip() for line in lines for c in _CLAUSE_END.split(line))
+    for clause in filter(None, clauses):
         for fact, cues in rules.date_cues.items():
             if fact not in found and any(cue in clause for cue in cues):
                 when = analyzer.slots.extract(clause, today).get("date")
@@ -296,9 +299,11 @@ def _quantity(clause: str, rules: IntakeRules) -> str | None:
     return match.group(1) if match else None
 
 
-def _asks(body: str, rules: IntakeRules) -> tuple[str, ...]:
+def _asks(body: str, rules: IntakeRules, analyzer: Analyzer) -> tuple[str, ...]:
+    """The customer's sentences that ask for something, as written (cues match the normalised sentence,
+    so traditional characters count)."""
     sentences = (s.strip() for s in _SENTENCE_END.split(body))
-    return tuple(s for s in sentences if s and any(cue in s for cue in rules.ask_cues))
+    return tuple(s for s in sentences if s and any(cue in analyzer.normalizer(s) for cue in rules.ask_cues))
 
 
 def _draft_slots(email: Email, found: Mapping[str, str], missing: Sequence[str], rules: IntakeRules,
