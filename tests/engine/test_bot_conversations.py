@@ -222,3 +222,9 @@ def test_email_complaint_letter_apologises_before_answering(engine: Engine) -> N
     result = engine.step(result.conversation, CustomerSaid("你们的服务太差了,我要投诉,请给我一个处理方案!", at=AT))
     stages = [r.stage for r in result.replies]
     assert stages[:2] == ["greeting", "apology"] and stages[-1] == "farewell"
+
+
+def test_the_email_flow_has_no_real_time_stages(engine: Engine) -> None:
+    # A letter is written whole: nobody waits on the line, and nobody is transferred mid-sentence.
+    stages = {spec.stage for spec in engine.content.flows["email"].states.values()}
+    assert stages.isdisjoint({"waiting", "hand-off"}) and {"greeting", "farewell"} <= stages
