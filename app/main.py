@@ -17,6 +17,7 @@ from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
 from app.api.errors import HTTP_STATUS, error_code
 from app.api.hub import Hub, RedisHub
+from app.api.inputs import RejectUnencodableJson
 from app.api.reload import PackReloader
 from app.api.service import ConversationService
 from app.config import Settings
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
+    app.add_exception_handler(UnicodeEncodeError, _unencodable_response)  # type: ignore[arg-type]
+    app.add_middleware(RejectUnencodableJson)
     return app
 
 
@@ -113,6 +116,11 @@ async def _error_response(request: Request, exc: HuashuError) -> JSONResponse:
     code = error_code(exc)
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
     return _error(HTTP_STATUS.get(code, 500), code, getattr(exc, "message", None) or str(exc), headers)
+
+
+async def _unencodable_response(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+    # JSON may carry a lone surrogate ("\\ud800") that can be neither stored nor sent back as UTF-8.
+    return _error(422, "invalid_field", "the request holds text that is not valid Unicode (a lone surrogate)")
 
 
 async def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:

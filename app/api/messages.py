@@ -31,9 +31,11 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 # code → when it is sent. The connection stays open after every one of them, except `too_large`
 # and, on the agent endpoint, a failed authentication or an unknown conversation (close 1008).
 ERROR_CODES: Final[dict[str, str]] = {
-    "bad_json": "the frame is not a JSON object, or is a binary frame",
+    "bad_json": "the frame is not a JSON object, is a binary frame, or is JSON nobody can read (nested too "
+    "deeply, an integer of more than 4,300 digits)",
     "unknown_type": "`type` is missing or names no frame this endpoint accepts",
-    "invalid_field": "a field is missing, has the wrong type, or is out of range (the message names it)",
+    "invalid_field": "a field is missing, has the wrong type, is out of range, or holds text that is not valid "
+    "Unicode (a lone surrogate such as \\ud800) (the message names it)",
     "not_started": "`message` before `start` or `resume` on this connection",
     "already_started": "`start` or `resume` on a connection that already has its conversation",
     "not_found": "no conversation with that id",

@@ -5,7 +5,6 @@ size limit, the rate limiter, and the receive loop that turns every error into a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -18,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.api.errors import ApiError, error_code
 from app.api.hub import Delivery
+from app.api.inputs import invalid_text, parse_json
 from app.api.messages import ErrorFrame, Frame, encode
 
 log = logging.getLogger(__name__)
@@ -134,15 +134,15 @@ async def receive_text(websocket: WebSocket, max_bytes: int) -> str:
 
 def decode(raw: str, adapter: TypeAdapter[Any], types: frozenset[str]) -> Frame:
     """Parse one client frame; raises `ApiError` with code bad_json, unknown_type or invalid_field."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ApiError("bad_json", f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError("bad_json", 'a frame must be a JSON object with a "type"')
+    bad_text = invalid_text(data)
+    if bad_text is not None:
+        raise ApiError("invalid_field", f"{bad_text}: not valid Unicode text (a lone surrogate)")
     ref = data.get("id") if isinstance(data.get("id"), str) else None
     kind = data.get("type")
-    if kind not in types:
+    if not isinstance(kind, str) or kind not in types:
         accepted = ", ".join(sorted(types))
         raise ApiError(
             "unknown_type", f"unknown frame type {kind!r}; this endpoint accepts: {accepted}", ref=ref
