@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from app.actions.runner import ActionError
+from app.content.yamlio import read_yaml_file
 
 WARRANTY_DAYS = 365  # demo assumption, matching the demo facts' one-year warranty
 
@@ -20,7 +19,7 @@ class DemoOrderSource(Protocol):
 
 def load_demo_data(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     """Demo orders and the wording of warranty results, from scripts_zh/demo_orders.yaml."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml_file(path) or {}
     rows = [{k: str(v) for k, v in row.items()} for row in data.get("demo_orders", [])]
     labels = {str(k): str(v) for k, v in (data.get("warranty_labels") or {}).items()}
     return rows, labels

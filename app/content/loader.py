@@ -36,7 +36,7 @@ from app.content.model import (
     StateSpec,
     Template,
 )
-from app.content.yamlio import LineDict, line_of, load_yaml_text
+from app.content.yamlio import LineDict, line_of, load_yaml_text, read_text_file
 from app.nlu.analysis import CONFIRMATIONS, CORE_INTENTS, EMOTIONS
 
 _Entry = TypeVar("_Entry", Phrase, IntentSpec)
@@ -535,11 +535,9 @@ def _unique_entries(
 def _read_text(path: Path, out: _Collector) -> str | None:
     """The file's text; a file that is not UTF-8 (e.g. saved as UTF-16 by an editor) is a defect, not a crash."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        out.add(YamlSyntaxError(f"not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path), hint="save the file as UTF-8"))
-    except OSError as exc:
-        out.add(SchemaError(f"cannot read the file: {exc.strerror}", file=str(path)))
+        return read_text_file(path)
+    except ContentErrors as exc:
+        out.defects.extend(exc.defects)
     return None
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from app.content.errors import YamlSyntaxError
+from app.content.errors import ContentDefect, ContentErrors, YamlSyntaxError
 
 
 class LineDict(dict[str, Any]):
@@ -75,3 +76,28 @@ def line_of(value: Any, key: Any = None) -> int | None:
     if not isinstance(value, LineDict):
         return None
     return value.key_lines.get(key, value.line) if key is not None else value.line
+
+
+def read_text_file(path: Path, *, defect: type[ContentDefect] = YamlSyntaxError, missing_hint: str | None = None) -> str:
+    """A content file's text, the one way every reader does it: a missing or unreadable file, or one that
+    is not UTF-8 (an editor's GBK or UTF-16), raises `ContentErrors` with one `defect` naming file and line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentErrors([defect(f"cannot read the file: {exc.strerror or exc}", file=str(path), hint=missing_hint)]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"the file is not UTF-8 text ({exc.reason} at byte {exc.start + 1})"
+        hint = "save it as UTF-8 (it holds Chinese text; GBK is not read)"
+        raise ContentErrors([defect(message, file=str(path), line=line, hint=hint)]) from None
+
+
+def read_yaml_file(path: Path, *, defect: type[ContentDefect] = YamlSyntaxError, missing_hint: str | None = None) -> Any:
+    """`read_text_file`, then `load_yaml_text`: every defect as `ContentErrors`."""
+    text = read_text_file(path, defect=defect, missing_hint=missing_hint)
+    try:
+        return load_yaml_text(text, str(path))
+    except YamlSyntaxError as exc:
+        raise ContentErrors([exc]) from None

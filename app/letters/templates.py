@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from app.content.errors import ContentDefect, SchemaError, UnknownPlaceholder, YamlSyntaxError
+from app.content.errors import ContentDefect, ContentErrors, SchemaError, UnknownPlaceholder
 from app.content.model import Template
-from app.content.yamlio import load_yaml_text
+from app.content.yamlio import read_yaml_file
 
 KINDS: Final = ("consult", "complaint", "thanks", "notice")
 # The seed's letter structure (000 二(一)) with the complaint letter's body in the seed's order
@@ -108,11 +108,9 @@ def load_letters(scripts_dir: Path, facts: dict[str, str]) -> tuple[LetterBook, 
 
 def read_yaml(path: Path, defects: list[ContentDefect]) -> Any:
     try:
-        return load_yaml_text(path.read_text(encoding="utf-8"), str(path))
-    except YamlSyntaxError as defect:
-        defects.append(defect)
-    except (OSError, UnicodeDecodeError) as exc:
-        defects.append(SchemaError(f"cannot read the file: {exc}", file=str(path)))
+        return read_yaml_file(path)
+    except ContentErrors as exc:
+        defects.extend(exc.defects)
     return None
 
 

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
+from app.content.errors import ContentErrors, YamlSyntaxError
+from app.content.yamlio import load_yaml_text, read_text_file
 
 _DATA_PACKAGE = "app.nlu.data"
 # Files a pack may omit: the built-in ones are about Chinese, not about any business.
@@ -32,10 +33,19 @@ def read_text(name: str) -> str:
 
 def read_yaml(name: str) -> dict[str, Any]:
     """A YAML mapping from package data; anything but a mapping is a packaging defect."""
-    loaded = yaml.safe_load(read_text(name))
+    return _mapping(read_text(name), f"{_DATA_PACKAGE}/{name}")
+
+
+def _mapping(text: str, where: str) -> dict[str, Any]:
+    """YAML read the one way all content is read (app/content/yamlio.py: line numbers; only true/false are
+    booleans), as a mapping; a syntax error or another shape is a `DataError` naming file and line."""
+    try:
+        loaded = load_yaml_text(text, where)
+    except YamlSyntaxError as exc:
+        raise DataError(exc.describe()) from None
     if not isinstance(loaded, dict):
-        raise DataError(f"{_DATA_PACKAGE}/{name}: expected a YAML mapping at the top level")
-    return loaded
+        raise DataError(f"{where}: expected a YAML mapping at the top level")
+    return dict(loaded)
 
 
 def read_jsonl(name: str) -> list[dict[str, Any]]:
@@ -52,13 +62,13 @@ class PackData:
     def read_text(self, name: str) -> str:
         path = self.directory / name
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            try:
+                return read_text_file(path)
+            except ContentErrors as exc:
+                raise DataError("; ".join(defect.describe() for defect in exc.defects)) from None
         if name in LANGUAGE_FILES:
             return read_text(name)
         raise DataError(f"{path}: missing; a pack's scripts_zh/nlu/ must provide {name} (docs/packs.md)")
 
     def read_yaml(self, name: str) -> dict[str, Any]:
-        loaded = yaml.safe_load(self.read_text(name))
-        if not isinstance(loaded, dict):
-            raise DataError(f"{self.directory / name}: expected a YAML mapping at the top level")
-        return loaded
+        return _mapping(self.read_text(name), str(self.directory / name))

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from app.content.errors import ContentDefect, ContentErrors, YamlSyntaxError
 from app.content.model import CHANNELS, SEVERITIES, STAGES, Content
-from app.content.yamlio import line_of, load_yaml_text
+from app.content.yamlio import line_of, load_yaml_text, read_text_file
 from app.nlu.analysis import EMOTIONS
 
 RULEBOOK_FILE: Final = "qa_rules.yaml"  # in the scripts folder, next to the phrasings it recommends
@@ -174,25 +174,8 @@ class RuleBook:
 def load_rulebook(path: Path, specs: Mapping[str, Mapping[str, Param]]) -> RuleBook:
     """Read and validate a rules file; raises `ContentErrors` listing every defect (a missing or
     unreadable file is one, like the report labels' `load_report_labels`)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        hint = f"add it (the shipped one is scripts_zh/{RULEBOOK_FILE})"
-        raise ContentErrors([QaRuleError(f"cannot read the file: {exc.strerror or exc}", file=str(path), hint=hint)]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ContentErrors(
-            [
-                QaRuleError(
-                    f"the file is not UTF-8 text ({exc.reason} at byte {exc.start + 1})",
-                    file=str(path),
-                    line=line,
-                    hint="save it as UTF-8 (it holds Chinese cue words and messages; GBK is not read)",
-                )
-            ]
-        ) from None
+    hint = f"add it (the shipped one is scripts_zh/{RULEBOOK_FILE})"
+    text = read_text_file(path, defect=QaRuleError, missing_hint=hint)
     return parse_rulebook(text, str(path), specs)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from app.content.errors import ContentDefect, ContentErrors, YamlSyntaxError
 from app.content.model import CHANNELS, SEVERITIES
-from app.content.yamlio import line_of, load_yaml_text
+from app.content.yamlio import line_of, load_yaml_text, read_text_file
 from app.nlu.analysis import EMOTIONS
 from app.qa.rulebook import TAG_STAGES
 from app.transcripts import ROLES
@@ -114,18 +114,8 @@ def report_labels_file(scripts_dir: Path) -> Path:
 
 def load_report_labels(path: Path) -> ReportLabels:
     """Read and check a labels file; raises `ContentErrors` naming the file (and line and key) of each defect."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        hint = f"add it (the shipped one is scripts_zh/{REPORT_LABELS_FILE})"
-        defect = QaReportError(f"cannot read the file: {exc.strerror or exc}", file=str(path), hint=hint)
-        raise ContentErrors([defect]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        message = f"the file is not UTF-8 text ({exc.reason} at byte {exc.start + 1})"
-        raise ContentErrors([QaReportError(message, file=str(path), line=line, hint="save it as UTF-8")]) from None
+    hint = f"add it (the shipped one is scripts_zh/{REPORT_LABELS_FILE})"
+    text = read_text_file(path, defect=QaReportError, missing_hint=hint)
     return parse_report_labels(text, str(path))
 
 
