@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
+import re
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -137,13 +139,15 @@ def check(
 
 
 def analyze_lines(lines: TextIO, out: TextIO, default_today: date, analyzer: Analyzer) -> int:
-    """JSON Lines in (`{"text": ...}`), JSON Lines out, one per input line in order; bad lines → `{"error"}`."""
+    """One JSON line out per input line, in order. A line is a JSON object (`{"text", "today"?, "id"?}`) or,
+    when it does not start like JSON, the message itself as plain text; a bad line → `{"error", "line"}`.
+    Returns the number of bad lines."""
     errors = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line) if line.lstrip().startswith(("{", "[")) else {"text": line.strip()}
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise ValueError('each line must be a JSON object with a string "text"')
             item["text"].encode("utf-8")  # a lone surrogate ("\ud800") is valid JSON but not text
@@ -165,10 +169,14 @@ def analyze_lines(lines: TextIO, out: TextIO, default_today: date, analyzer: Ana
 
 @app.command()
 def analyze(
-    file: Annotated[str, typer.Argument(help="JSON Lines file with objects having \"text\", or - for stdin")] = "-",
+    source: Annotated[str, typer.Argument(
+        metavar="[FILE|-|TEXT]",
+        help="a file of messages (JSON Lines {\"text\"} or plain text, one per line), - for stdin, "
+             "or the message itself (\"huashu analyze 我要退货\")")] = "-",
     today: Annotated[str | None, typer.Option(help="date relative dates resolve against (default: today)")] = None,
 ) -> None:
-    """Understand customer messages: intent, confidence, alternatives, slots, confirmation, emotion, handoff."""
+    """Understand customer messages: intent, confidence, alternatives, slots, confirmation, emotion, handoff.
+    Exit 1 when any line could not be analysed (its output line says why)."""
     try:
         default_today = date.fromisoformat(today) if today else datetime.now(UTC).date()
     except ValueError:
@@ -176,15 +184,25 @@ def analyze(
     from app.nlu.analyzer import get_analyzer
 
     analyzer = get_analyzer(_settings().scripts_dir)
-    if file == "-":
-        analyze_lines(sys.stdin, sys.stdout, default_today, analyzer)
-        return
-    path = Path(file)
-    if not path.is_file():
-        err_console.print(f"[red]no such file:[/red] {file}")
+    path = Path(source)
+    if source == "-":
+        errors = analyze_lines(sys.stdin, sys.stdout, default_today, analyzer)
+    elif path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            errors = analyze_lines(lines, sys.stdout, default_today, analyzer)
+    elif _looks_like_a_path(source):
+        err_console.print(f"no such file: {source}", markup=False)
         raise typer.Exit(2)
-    with path.open(encoding="utf-8") as lines:
-        analyze_lines(lines, sys.stdout, default_today, analyzer)
+    else:
+        errors = analyze_lines(io.StringIO(source + "\n"), sys.stdout, default_today, analyzer)
+    if errors:
+        err_console.print(f"{errors} line(s) could not be analysed", markup=False)
+        raise typer.Exit(1)
+
+
+def _looks_like_a_path(source: str) -> bool:
+    """A missing file the user meant ("msgs.jsonl", "./in.txt"), not a message to analyse."""
+    return "/" in source or "\\" in source or bool(re.fullmatch(r"[\w.-]+\.(?:jsonl?|txt|tsv|csv)", source, re.ASCII))
 
 
 # ---------------------------------------------------------------- nlu
@@ -287,11 +305,24 @@ def phrases(
     from app.content.catalog import phrase_to_dict, select_phrases
 
     engine = _engine(_settings(flows, scripts))
-    selected = select_phrases(engine.content, stage=stage, scenario=scenario, channel=channel)
+    content = engine.content
+    known = {
+        "--stage": (stage, sorted({p.stage for p in content.phrases.values()})),
+        "--scenario": (scenario, sorted({s for p in content.phrases.values() for s in p.scenarios} | set(content.intents))),
+        "--channel": (channel, sorted({c for p in content.phrases.values() for c in p.channels})),
+    }
+    for option, (value, valid) in known.items():
+        if value is not None and value not in valid:
+            err_console.print(f"unknown {option} {value!r}; valid: {', '.join(valid)}", markup=False)
+            raise typer.Exit(2)
+    selected = select_phrases(content, stage=stage, scenario=scenario, channel=channel)
     if as_json:
         print(json.dumps([phrase_to_dict(p) for p in selected], ensure_ascii=False, indent=2))
         return
-    table = Table("id", "stage", "scenarios", "channels", "text")
+    # Nothing is cut at the terminal's width: long ids and texts fold onto the next line.
+    table = Table(expand=True)
+    for header, ratio in (("id", 2), ("stage", 1), ("scenarios", 1), ("channels", 1), ("text", 4)):
+        table.add_column(header, overflow="fold", ratio=ratio)
     for phrase in selected:
         table.add_row(phrase.id, phrase.stage, ",".join(sorted(phrase.scenarios)) or "*", ",".join(sorted(phrase.channels)), phrase.text)
     console.print(table)

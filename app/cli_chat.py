@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from app.config import Settings
 from app.driver import build_runner, step_with_actions
@@ -16,7 +17,7 @@ _QUIT = {"/quit", "/exit", "/q"}
 def _show(console: Console, engine: Engine, results: list[StepResult]) -> None:
     for result in results:
         for reply in result.replies:
-            console.print(f"[bold green]bot[/bold green] ({reply.stage}, {reply.phrase_id}): {reply.text}", highlight=False)
+            console.print(f"[bold green]bot[/bold green] ({reply.stage}, {reply.phrase_id}): {escape(reply.text)}", highlight=False, soft_wrap=True)
         for action in result.actions:
             console.print(f"[dim]  action {action.action} requested[/dim]")
     last = results[-1]
@@ -26,15 +27,15 @@ def _show(console: Console, engine: Engine, results: list[StepResult]) -> None:
         alts = ", ".join(f"{i} {s:.2f}" for i, s in a.alternatives)
         console.print(
             f"[dim]  intent {a.intent} {a.confidence:.2f} (alt: {alts}) · emotion {a.emotion} · "
-            f"confirmation {a.confirmation} · handoff {a.handoff} · slots {dict(a.slots)}[/dim]",
+            f"confirmation {a.confirmation} · handoff {a.handoff} · slots {escape(str(dict(a.slots)))}[/dim]",
             highlight=False,
         )
     conversation = last.conversation
-    console.print(f"[dim]  state → {conversation.state}  slots {conversation.slots}[/dim]", highlight=False)
+    console.print(f"[dim]  state → {conversation.state}  slots {escape(str(conversation.slots))}[/dim]", highlight=False, soft_wrap=True)
     suggestions = engine.suggest(conversation, analysis.text if analysis else "", limit=3)
     for s in suggestions:
         missing = f" missing {','.join(s.missing_slots)}" if s.missing_slots else ""
-        console.print(f"[dim]  suggest {s.score:.2f} {s.phrase_id}{missing}: {s.text}[/dim]", highlight=False)
+        console.print(f"[dim]  suggest {s.score:.2f} {s.phrase_id}{missing}: {escape(s.text)}[/dim]", highlight=False, soft_wrap=True)
 
 
 async def run_chat(

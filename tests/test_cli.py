@@ -61,7 +61,7 @@ def test_analyze_writes_one_line_per_input_in_order_and_reports_bad_lines() -> N
         ]
     )
     result = runner.invoke(app, ["analyze", "-", "--today", "2026-11-22"], input=lines + "\n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # two bad lines
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 4
     first, bad_json, bad_field, last = out
@@ -112,7 +112,7 @@ def test_analyze_never_crashes_on_odd_lines() -> None:
         '{"text": "谢谢"}',
     ]
     result = runner.invoke(app, ["analyze", "-"], input="\n".join(lines) + "\n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # bad lines are answered, and the exit says so
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(out) == 6
     assert "Unicode" in out[0]["error"] and out[0]["line"] == 1
@@ -184,3 +184,48 @@ def test_check_reports_a_missing_qa_rules_file_instead_of_crashing(pack_copy: Pa
     assert result.exit_code == 1
     assert "qa_rules.yaml" in result.output and "cannot read the file" in result.output
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- bad input, as a new user tries it (issue 16)
+
+
+def test_analyze_takes_the_message_as_an_argument() -> None:
+    result = runner.invoke(app, ["analyze", "我要退货"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["intent"] == "return_refund"
+
+
+def test_analyze_takes_plain_text_lines_and_exits_1_on_a_bad_line() -> None:
+    result = runner.invoke(app, ["analyze", "-"], input='我的快递到哪了\n{"text": "谢谢"}\n{broken\n')
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("intent") for o in out[:2]] == ["order_status", "thanks_bye"]
+    assert out[2]["line"] == 3 and "invalid JSON" in out[2]["error"]
+    assert result.exit_code == 1
+
+
+def test_analyze_of_a_missing_file_says_so() -> None:
+    result = runner.invoke(app, ["analyze", "messages.jsonl"])
+    assert result.exit_code == 2 and "no such file: messages.jsonl" in result.output
+
+
+@pytest.mark.parametrize(("option", "value", "valid"), [
+    ("--stage", "confirmation", "confirm"), ("--channel", "wechat", "online"), ("--scenario", "refund", "return_refund"),
+])
+def test_phrases_names_the_valid_values_of_a_wrong_filter(option: str, value: str, valid: str) -> None:
+    result = runner.invoke(app, ["phrases", option, value])
+    assert result.exit_code == 2
+    assert f"unknown {option} {value!r}" in result.output and valid in result.output
+
+
+def test_the_phrasings_table_cuts_nothing_at_80_columns() -> None:
+    result = runner.invoke(app, ["phrases", "--stage", "confirm"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "…" not in result.output
+    folded = "".join(line.split("│")[5].strip() for line in result.output.splitlines() if line.count("│") == 6)
+    assert "您的意思是{issue},对吗?" in folded  # the whole text, folded over lines
+
+
+def test_chat_keeps_the_reply_on_the_bot_line_and_shows_placeholders_as_text() -> None:
+    result = runner.invoke(app, ["chat"], input="我的订单[订单x]到哪了\n", env={"COLUMNS": "60"})
+    bot_lines = [line for line in result.output.splitlines() if line.startswith("bot (")]
+    assert bot_lines and all(line.split("): ", 1)[1] for line in bot_lines)  # text after the colon, same line
+    assert "[订单x]" in result.output
