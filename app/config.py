@@ -75,9 +75,11 @@ class Settings(BaseSettings):
     def agent_credentials(self) -> dict[str, str]:
         """token → agent name, from `HUASHU_AGENT_TOKENS`."""
         credentials: dict[str, str] = {}
-        for pair in filter(None, (p.strip() for p in self.agent_tokens.split(","))):
+        pairs = [p.strip() for p in self.agent_tokens.split(",") if p.strip()]
+        for number, pair in enumerate(pairs, start=1):
             name, sep, token = pair.partition(":")
             if not sep or not name or not token:
-                raise ValueError(f"HUASHU_AGENT_TOKENS entry {pair!r} is not name:token")
+                # Never echo the entry: without its `name:` it is the token itself, and this goes to logs.
+                raise ValueError(f"HUASHU_AGENT_TOKENS entry {number} of {len(pairs)} is not name:token")
             credentials[token] = name
         return credentials

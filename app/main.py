@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,6 +19,7 @@ from app.api.deps import Services
 from app.api.errors import HTTP_STATUS, error_code
 from app.api.hub import Hub, RedisHub
 from app.api.inputs import RejectUnencodableJson
+from app.api.logs import redact_secrets_in_server_logs
 from app.api.reload import PackReloader
 from app.api.service import ConversationService
 from app.config import Settings
@@ -59,7 +61,9 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     conversations = ConversationService(
         store=store, engine=engine, runner=runner, hub=hub, cache_size=settings.conversation_cache
     )
-    auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces)
+    # Without Redis, used tickets are remembered in this process only: tickets must die with it.
+    salt = b"" if isinstance(nonces, RedisNonces) else secrets.token_bytes(16)
+    auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces, ticket_salt=salt)
     return Services(settings=settings, store=store, hub=hub, conversations=conversations, auth=auth)
 
 
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     app.add_exception_handler(UnicodeEncodeError, _unencodable_response)  # type: ignore[arg-type]
     app.add_middleware(RejectUnencodableJson)
+    redact_secrets_in_server_logs()
     return app
 
 

@@ -98,10 +98,14 @@ def _unb64(text: str) -> bytes:
 class AgentAuth:
     """Checks agent tokens and issues/redeems tickets."""
 
-    def __init__(self, credentials: dict[str, str], *, ticket_ttl: int, nonces: NonceRegistry) -> None:
+    def __init__(self, credentials: dict[str, str], *, ticket_ttl: int, nonces: NonceRegistry,
+                 ticket_salt: bytes = b"") -> None:
         # credentials: token → agent name (Settings.agent_credentials()).
+        # ticket_salt: mixed into the ticket key. Where used tickets are remembered only in this process
+        # (no Redis), a random salt per start makes tickets die with the process, so a restart cannot
+        # make a used ticket valid again.
         self._by_token = [(token.encode(), name) for token, name in credentials.items()]
-        self._token_of = {name: token.encode() for token, name in credentials.items()}
+        self._token_of = {name: token.encode() + ticket_salt for token, name in credentials.items()}
         self.ticket_ttl = ticket_ttl
         self._nonces = nonces
 

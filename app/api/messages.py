@@ -38,7 +38,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "Unicode (a lone surrogate such as \\ud800) (the message names it)",
     "not_started": "`message` before `start` or `resume` on this connection",
     "already_started": "`start` or `resume` on a connection that already has its conversation",
-    "not_found": "no conversation with that id",
+    "not_found": "no conversation with that id (told to agents; a customer's `resume` or REST read of an unknown "
+    "id is `unauthorized`, exactly as a wrong token, so ids cannot be probed)",
     "unauthorized": "wrong or missing customer token, agent token or ticket",
     "rate_limited": "too many frames on this connection; wait, then resend with the same `id`",
     "unknown_state": "`goto` names a state the conversation's flow does not have",

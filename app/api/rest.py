@@ -24,6 +24,7 @@ from app.content.diagram import to_json, to_mermaid
 from app.content.errors import ContentErrors
 from app.engine.conversation import Conversation
 from app.engine.events import CustomerSaid
+from app.errors import ConversationNotFound
 from app.export import to_transcript
 from app.storage.models import StoredConversation, utc_now
 from app.version import VERSION
@@ -214,8 +215,11 @@ async def readable_conversation(
         return await services.store.get_conversation(conversation_id)
     if token is None:
         raise Unauthorized("send Authorization: Bearer <agent token or this conversation's token>")
-    conversation = await services.store.get_conversation(conversation_id)
-    if not customer_token_matches(token, conversation.token_hash):
+    try:
+        conversation = await services.store.get_conversation(conversation_id)
+    except ConversationNotFound:
+        conversation = None  # answered like a wrong token: a customer token must not probe which ids exist
+    if conversation is None or not customer_token_matches(token, conversation.token_hash):
         raise Unauthorized("this token does not open this conversation")
     return conversation
 

@@ -51,7 +51,7 @@ from app.engine.events import (
 )
 from app.engine.step import Engine, StepResult
 from app.engine.suggest import Suggestion
-from app.errors import EngineError, SeqConflict
+from app.errors import ConversationNotFound, EngineError, SeqConflict
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
 from app.vocab import Mode, Role, engine_mode, wire_mode
@@ -342,16 +342,21 @@ class ConversationService:
         token. `on_attached(live, messages)` runs under the conversation's lock, so the frames it
         queues come before any frame of a later turn. The caller unsubscribes when it is done.
         """
-        async with self._locked(conversation_id) as live:
-            if token is not None and not customer_token_matches(token, live.token_hash):
-                raise Unauthorized("wrong token for this conversation")
-            messages = (
-                []
-                if after_seq is None or after_seq >= live.last_seq
-                else await self.store.messages(live.id, after_seq)
-            )
-            self.hub.subscribe(conversation_id, subscriber)
-            on_attached(live, messages)
+        try:
+            async with self._locked(conversation_id) as live:
+                if token is not None and not customer_token_matches(token, live.token_hash):
+                    raise Unauthorized("wrong token for this conversation")
+                messages = (
+                    []
+                    if after_seq is None or after_seq >= live.last_seq
+                    else await self.store.messages(live.id, after_seq)
+                )
+                self.hub.subscribe(conversation_id, subscriber)
+                on_attached(live, messages)
+        except ConversationNotFound:
+            if token is not None:  # a customer: an unknown id is answered like a wrong token (no probing)
+                raise Unauthorized("wrong token for this conversation") from None
+            raise
         return live
 
     async def customer_message(self, conversation_id: str, client_id: str, text: str, *, origin: str) -> Turn:

@@ -212,10 +212,11 @@ def test_resume_with_a_wrong_token_is_unauthorized_and_the_socket_stays_open(con
         assert only(stranger.exchange({"type": "start"}), "started")["conversation_id"] != conversation_id
 
 
-def test_resume_of_an_unknown_conversation_is_not_found(connect: Connect) -> None:
+def test_resume_of_an_unknown_conversation_is_unauthorized_like_a_wrong_token(connect: Connect) -> None:
+    # A customer cannot probe which conversation ids exist (issue 16 item 7).
     with connect.customer() as customer:
         error = only(customer.exchange({"type": "resume", "conversation_id": "nope", "token": "t"}), "error")
-    assert error["code"] == "not_found"
+    assert error["code"] == "unauthorized"
 
 
 # ---------------------------------------------------------------- malformed frames
