@@ -416,20 +416,31 @@ def export(
     until: Annotated[str | None, typer.Option(help="conversations created before (ISO date/date-time, UTC)")] = None,
     state: Annotated[str | None, typer.Option(help="only conversations now in this state")] = None,
     flow: Annotated[str | None, typer.Option(help="only conversations of this flow")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="personal numbers and e-mails unmasked (recorded in the "
+                                                    "huashu.audit log with the OS user)")] = False,
 ) -> None:
-    """Write stored conversations as transcripts (interchange format, JSON Lines, newest first)."""
+    """Write stored conversations as transcripts (interchange format, JSON Lines, newest first). Phone, ID
+    and bank card numbers and e-mail addresses are masked unless --raw is given."""
     from app.errors import StorageError
     from app.export import export_transcripts
     from app.storage.migrate import open_store
 
     settings = _settings()
     window = {"since": _when(since, "--since"), "until": _when(until, "--until")}
+    if raw:
+        import getpass
+
+        from app.audit import audit
+
+        audit("raw_export", by=getpass.getuser(), via="huashu export", out=str(out) if out else "stdout",
+              state=state, flow=flow, **window)
+        err_console.print("raw export: personal data unmasked; recorded in the huashu.audit log", markup=False)
 
     async def run(sink: TextIO) -> int:
         store = await open_store(settings.database_url)
         count = 0
         try:
-            async for transcript in export_transcripts(store, state=state, flow=flow, **window):
+            async for transcript in export_transcripts(store, state=state, flow=flow, mask=not raw, **window):
                 sink.write(json.dumps(transcript.to_dict(), ensure_ascii=False) + "\n")
                 count += 1
         finally:

@@ -14,18 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.auth import customer_token_matches
-from app.api.deps import AgentDep, BearerDep, ServicesDep, bearer
+from app.api.deps import AgentDep, BearerDep, Services, ServicesDep, bearer
 from app.api.errors import ApiError, Unauthorized
 from app.api.frames import suggestions_frame
 from app.api.messages import SuggestionsFrame
 from app.api.reload import PackReloader
+from app.audit import audit
 from app.content.catalog import phrase_to_dict, select_phrases
 from app.content.diagram import to_json, to_mermaid
 from app.content.errors import ContentErrors
 from app.engine.conversation import Conversation
 from app.engine.events import CustomerSaid
 from app.errors import ConversationNotFound
-from app.export import to_transcript
+from app.export import masked_summary, to_transcript
 from app.storage.models import StoredConversation, utc_now
 from app.version import VERSION
 from app.vocab import Channel
@@ -240,6 +241,7 @@ async def list_conversations(
     until: Annotated[datetime | None, Query(description="created before (ISO 8601; naive = UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    raw: Annotated[bool, Query(description="slots and customer unmasked; recorded in the audit log")] = False,
 ) -> ConversationPage:
     """Newest first. `date`, `since` and `until` combine (the narrowest window wins)."""
     since, until = _utc(since), _utc(until)
@@ -250,7 +252,10 @@ async def list_conversations(
     items, total = await services.store.list_conversations(
         state=state, flow=flow, since=since, until=until, limit=limit, offset=offset
     )
-    return ConversationPage(items=[c.to_dict() for c in items], total=total, limit=limit, offset=offset)
+    if raw:
+        audit("raw_list", by=agent, state=state, flow=flow, since=since, until=until, limit=limit, offset=offset)
+    rows = [c.to_dict() if raw else masked_summary(c) for c in items]
+    return ConversationPage(items=rows, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/conversations/{conversation_id}", tags=["conversations"])
@@ -261,9 +266,25 @@ async def get_conversation(conversation: ReadableDep, services: ServicesDep) -> 
 
 
 @router.get("/api/conversations/{conversation_id}/export", tags=["conversations"])
-async def export_conversation(conversation: ReadableDep, services: ServicesDep) -> dict[str, Any]:
-    """The transcript interchange format (what `huashu export` writes, one object per line)."""
-    return to_transcript(conversation, await services.store.messages(conversation.id)).to_dict()
+async def export_conversation(
+    conversation: ReadableDep,
+    services: ServicesDep,
+    credentials: BearerDep,
+    raw: Annotated[bool, Query(description="unmasked personal data: agents only, recorded in the audit log")] = False,
+) -> dict[str, Any]:
+    """The transcript interchange format (what `huashu export` writes, one object per line), with phone,
+    ID and bank card numbers and e-mail addresses masked unless an agent asks for `raw`."""
+    if raw:
+        _audit_raw(services, credentials, "raw_export", conversation_id=conversation.id)
+    messages = await services.store.messages(conversation.id)
+    return to_transcript(conversation, messages, mask=not raw).to_dict()
+
+
+def _audit_raw(services: Services, credentials: Any, event: str, **details: Any) -> None:
+    agent = services.auth.agent_for(bearer(credentials))
+    if agent is None:
+        raise Unauthorized("unmasked (raw) data needs agent credentials")
+    audit(event, by=agent, **details)
 
 
 @router.post("/api/admin/reload", tags=["admin"], responses={422: {"description": "the pack was refused"}})

@@ -50,6 +50,7 @@ from app.engine.tagger import OTHER, StageTagger
 from app.errors import EngineError, StepLimitExceeded, UnknownState
 from app.nlu.analysis import Analysis
 from app.nlu.analyzer import Analyzer
+from app.pii import mask_all
 from app.vocab import Mode, Stage
 
 MAX_STEPS_PER_TURN: Final = 16
@@ -226,7 +227,8 @@ class Engine:
         if analysis.intent in turn.flow.topics and analysis.confidence >= turn.flow.min_confidence:
             if slots.get("topic") != analysis.intent:
                 turn.emit(SlotSet("topic", analysis.intent))
-            restated = self.content.restatement.restate(analysis.normalized)
+            # Restated back to the customer: a card or ID number in their words is never said back in full.
+            restated = self.content.restatement.restate(mask_all(analysis.normalized))
             # A question once the problem is stated ("好的,那退款多久能到账?") opens a new topic but keeps
             # the issue: it is answered, not restated as if it were the problem. Not while the script is
             # asking the customer to restate or correct it ("不对,我是想问空调怎么报修").

@@ -20,11 +20,13 @@ from app.nlu.analysis import SLOT_NAMES
 from app.nlu.dates import DateFinder
 from app.nlu.numerals import parse_decimal, plain
 from app.nlu.resources import DataError
+from app.pii import is_personal_number
 
 _PLACEHOLDER_SLOTS: Final = {
     "[订单x]": "order_id", "[电话x]": "phone", "[手机x]": "phone", "[邮箱x]": "email", "[金额x]": "amount",
 }
 _DIGIT_RUN: Final = re.compile(r"[0-9]+")
+PERSONAL: Final = "personal"  # a number claimed so no other slot reads it, and dropped (app/pii.py)
 _EMAIL: Final = re.compile(r"[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
 # A number as customers type it: a digit run, hyphenated (010-12345678, 400-800-8888) or a mobile
 # grouped 3-4-4 with spaces; `_classify_number` decides what it is from its shape and left context.
@@ -111,7 +113,7 @@ class SlotExtractor:
             if slot is None:
                 continue
             claimed.append(match.span())
-            if slot not in found:
+            if slot not in found and slot != PERSONAL:
                 found[slot] = value
         for start, end in claimed:
             text = text[:start] + " " * (end - start) + text[end:]
@@ -120,6 +122,9 @@ class SlotExtractor:
     def _classify_number(self, text: str, match: re.Match[str]) -> tuple[str | None, str]:
         token = match.group(0)
         digits = token.replace("-", "").replace(" ", "").lstrip("+")
+        check = text[match.end():match.end() + 1]  # an ID number may end in X, which the token leaves out
+        if is_personal_number(digits) or (len(digits) == 17 and check in "xX" and check and is_personal_number(digits + "X")):
+            return PERSONAL, digits  # an ID or bank card number: claimed, never kept as a slot
         before = text[max(0, match.start() - 8):match.start()].rstrip(_MARKER_JOINERS)
         if before.endswith(self._order_markers) and 6 <= len(digits) <= 20:
             return "order_id", digits

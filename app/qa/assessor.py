@@ -13,9 +13,9 @@ from typing import Any
 from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.errors import EngineError
+from app.pii import mask_all
 from app.qa.forbidden import ForbiddenScanner
 from app.qa.model import Assessment, Evidence, Finding, Recommendation, Replay
-from app.qa.pii import mask_all
 from app.qa.replay import replay
 from app.qa.rulebook import RuleBook, RuleConfig
 from app.qa.rules import RULES, SPECS, Hit

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from app.qa.pii import mask_all, mask_part
+from app.pii import mask_all, mask_part
 from app.records import pickled_by_fields
 
 AGENT_ROLES: Final = frozenset({"agent", "bot"})

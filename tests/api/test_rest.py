@@ -245,3 +245,48 @@ def test_demo_pages_are_served(client: TestClient) -> None:
     assert (
         "/ws/chat" in widget.text and "/ws/assist/" in sidebar.text and "/api/agent/tickets" in sidebar.text
     )
+
+
+# ---------------------------------------------------------------- exports are masked by default (issue 16 item 8)
+
+PERSONAL = "我的手机13812345678,邮箱zhang.san@example.com,身份证110105194912310021"
+
+
+def test_exports_and_the_list_mask_personal_data_by_default(connect: Connect, client: TestClient) -> None:
+    started = conversation(connect, PERSONAL, customer={"name": "张三", "phone": "13812345678"})
+    exported = client.get(f"/api/conversations/{started['conversation_id']}/export", headers=ALICE).json()
+    text = json.dumps(exported, ensure_ascii=False)
+    assert "13812345678" not in text and "zhang.san@" not in text and "110105194912310021" not in text
+    assert "138****5678" in text
+    listed = client.get("/api/conversations", headers=ALICE).json()["items"]
+    mine = next(item for item in listed if item["id"] == started["conversation_id"])
+    assert "13812345678" not in json.dumps(mine, ensure_ascii=False)
+
+
+def test_a_raw_export_needs_an_agent_and_is_audited(connect: Connect, client: TestClient,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    started = conversation(connect, PERSONAL)
+    path = f"/api/conversations/{started['conversation_id']}/export"
+    customer = {"Authorization": f"Bearer {started['token']}"}
+    assert client.get(path, params={"raw": "true"}, headers=customer).status_code == 401
+    with caplog.at_level("WARNING", logger="huashu.audit"):
+        raw = client.get(path, params={"raw": "true"}, headers=ALICE).json()
+    assert "13812345678" in json.dumps(raw, ensure_ascii=False)
+    (record,) = [r for r in caplog.records if r.name == "huashu.audit"]
+    entry = json.loads(record.getMessage())
+    assert (entry["event"], entry["by"], entry["conversation_id"]) == ("raw_export", "alice", started["conversation_id"])
+
+
+def test_huashu_export_masks_unless_raw_and_audits_raw(make_client: Callable[..., TestClient], sqlite_url: str,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from app.cli import app as cli
+
+    conversation(Connect(make_client(sqlite_url)), PERSONAL)
+    monkeypatch.setenv("HUASHU_DATABASE_URL", sqlite_url)
+    masked = CliRunner().invoke(cli, ["export"])
+    assert masked.exit_code == 0 and "13812345678" not in masked.stdout and "138****5678" in masked.stdout
+    with caplog.at_level("WARNING", logger="huashu.audit"):
+        raw = CliRunner().invoke(cli, ["export", "--raw"])
+    assert raw.exit_code == 0 and "13812345678" in raw.stdout
+    assert any(json.loads(r.getMessage())["event"] == "raw_export" for r in caplog.records if r.name == "huashu.audit")

@@ -228,3 +228,11 @@ def test_the_email_flow_has_no_real_time_stages(engine: Engine) -> None:
     # A letter is written whole: nobody waits on the line, and nobody is transferred mid-sentence.
     stages = {spec.stage for spec in engine.content.flows["email"].states.values()}
     assert stages.isdisjoint({"waiting", "hand-off"}) and {"greeting", "farewell"} <= stages
+
+
+def test_the_bot_never_says_an_id_or_card_number_back(chat: Chat) -> None:
+    chat.say("我要退款,身份证号110105194912310021,退到卡号4111111111111111")
+    said = " ".join(reply.text for reply in chat.last.replies)
+    assert "110105194912310021" not in said and "4111111111111111" not in said
+    assert "order_id" not in chat.conversation.slots
+    assert "110105194912310021" not in chat.conversation.slots.get("issue", "")

@@ -8,6 +8,7 @@ from typing import Protocol
 import pytest
 
 from app.nlu.analysis import SLOT_NAMES
+from app.nlu.analyzer import Analyzer
 from app.nlu.normalize import Normalizer
 from app.nlu.slots import SlotExtractor
 from tests.nlu.support import TODAY
@@ -218,3 +219,14 @@ def test_slots_come_in_contract_order(extract: Extract) -> None:
     found = extract("我昨天买的iPhone 15 Pro退款199元，订单123456789012，电话13812345678，邮箱a@b.cn")
     assert list(found) == [name for name in SLOT_NAMES if name in found]
     assert set(found) == set(SLOT_NAMES)
+
+
+@pytest.mark.parametrize("text", [
+    "我的身份证号110105194912310021,帮我查一下订单",
+    "订单号11010519491231002X",  # even after an order word
+    "退款退到卡号4111111111111111",
+    "卡号 4111 1111 1111 1111",
+])
+def test_id_and_bank_card_numbers_are_never_kept_as_order_ids(analyzer: Analyzer, text: str) -> None:
+    slots = analyzer.analyze(text, today=TODAY).slots
+    assert "order_id" not in slots and "phone" not in slots

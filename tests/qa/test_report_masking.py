@@ -59,7 +59,7 @@ def test_the_json_turns_mask_texts_and_personal_number_slots(assessed: Assessmen
     assert first["text"] == "我的手机号138****5678,身份证号110***********4514,洗衣机坏了不能脱水了"
     assert first["slots"]["phone"] == "138****5678"
     assert second["text"] == "您好,我是小李。已登记您的电话138****5678和身份证110***********4514,稍后给您反馈。"
-    assert x_card["text"] == "我的身份证110***********002X" and x_card["slots"]["order_id"] == "110***********002"
+    assert x_card["text"] == "我的身份证110***********002X" and "order_id" not in x_card["slots"]  # never an order id
     # An order id is not a personal number: text and slot stay whole.
     assert order["text"] == f"订单号{ORDER_ID}" and order["slots"] == {"order_id": ORDER_ID}
 

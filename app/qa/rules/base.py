@@ -9,9 +9,9 @@ from typing import Any
 
 from app.content.model import Content
 from app.engine.tagger import StageTagger
+from app.pii import mask_all
 from app.qa.forbidden import ForbiddenScanner
 from app.qa.model import Evidence, Recommendation, Replay, TurnTag
-from app.qa.pii import mask_all
 from app.qa.rulebook import Param, RuleConfig
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from app.pii import KINDS, find_exposures, mask_all
 from app.qa.model import Evidence, Recommendation, Replay
-from app.qa.pii import KINDS, find_exposures, mask_all
 from app.qa.rulebook import Param, RuleConfig
 from app.qa.rules.base import Hit, Kit, Rule
 
