@@ -25,10 +25,11 @@ def parse_json(raw: str) -> Any:
 
 
 def invalid_text(data: Any) -> str | None:
-    """The path of the first string (key or value) that is not valid Unicode, e.g. `start.customer.name`.
+    """The path of the first string (key or value) that is not storable text, e.g. `start.customer.name`.
 
-    JSON may carry a lone surrogate ("\\ud800") that no store or socket can encode; it is refused at the
-    door instead of failing later. Iterative, so any nesting json accepted is walked.
+    JSON may carry a lone surrogate ("\\ud800") that no store or socket can encode, or a NUL ("\\u0000")
+    that PostgreSQL refuses in text while SQLite keeps it; both are refused at the door, the same on every
+    store, instead of failing later. Iterative, so any nesting json accepted is walked.
     """
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
@@ -48,6 +49,8 @@ def invalid_text(data: Any) -> str | None:
 
 
 def _encodable(text: str) -> bool:
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -98,7 +101,7 @@ def _problem(body: bytes) -> str | None:
     except (UnicodeDecodeError, ApiError):
         return None  # not ours to judge: the route's own parsing answers with its error
     path = invalid_text(data)
-    return None if path is None else f"{path}: not valid Unicode text (a lone surrogate)"
+    return None if path is None else f"{path}: not storable text (a lone surrogate or a NUL character)"
 
 
 async def _refuse(send: Send, message: str) -> None:

@@ -34,8 +34,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "bad_json": "the frame is not a JSON object, is a binary frame, or is JSON nobody can read (nested too "
     "deeply, an integer of more than 4,300 digits)",
     "unknown_type": "`type` is missing or names no frame this endpoint accepts",
-    "invalid_field": "a field is missing, has the wrong type, is out of range, or holds text that is not valid "
-    "Unicode (a lone surrogate such as \\ud800) (the message names it)",
+    "invalid_field": "a field is missing, has the wrong type, is out of range, or holds text no store can "
+    "keep (a lone surrogate such as \\ud800, or a NUL \\u0000) (the message names it); final: do not resend",
     "not_started": "`message` before `start` or `resume` on this connection",
     "already_started": "`start` or `resume` on a connection that already has its conversation",
     "not_found": "no conversation with that id (told to agents; a customer's `resume` or REST read of an unknown "

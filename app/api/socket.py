@@ -139,7 +139,7 @@ def decode(raw: str, adapter: TypeAdapter[Any], types: frozenset[str]) -> Frame:
         raise ApiError("bad_json", 'a frame must be a JSON object with a "type"')
     bad_text = invalid_text(data)
     if bad_text is not None:
-        raise ApiError("invalid_field", f"{bad_text}: not valid Unicode text (a lone surrogate)")
+        raise ApiError("invalid_field", f"{bad_text}: not storable text (a lone surrogate or a NUL character)")
     ref = data.get("id") if isinstance(data.get("id"), str) else None
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in types:
