@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default=False, description="`huashu serve` with no agent tokens generates and prints a development token"
     )
     max_frame_bytes: int = Field(default=16 * 1024, ge=256, description="larger WebSocket frames close with 1009")
+    gc_thresholds: tuple[int, int, int] | None = Field(
+        default=None,
+        description="the serving process's collector thresholds as JSON, e.g. [700,10,10] (default: app/heap.py's)",
+    )
     max_text_chars: int = Field(default=2000, ge=1)
     rate_limit_per_minute: int = Field(default=120, ge=1, description="customer messages per connection")
     ticket_ttl_seconds: int = Field(default=60, ge=1)

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.huashu = await open_services(settings, stack)
             app.state.reloader = reloader = PackReloader(app.state.huashu)
             _reload_on_sighup(reloader, stack)
-            stack.enter_context(serving_gc())  # after start-up: what it built is frozen
+            stack.enter_context(serving_gc(settings.gc_thresholds))  # after start-up: what it built is frozen
             yield
 
     app = FastAPI(
