@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(default=2000, ge=1)
     rate_limit_per_minute: int = Field(default=120, ge=1, description="customer messages per connection")
+    conversation_rate_per_minute: int = Field(
+        default=60, ge=1, description="customer messages per conversation, across reconnects (per worker)"
+    )
+    new_conversations_per_minute: int = Field(
+        default=30, ge=1, description="conversations one client address may start (per worker)"
+    )
     ticket_ttl_seconds: int = Field(default=60, ge=1)
     conversation_cache: int = Field(
         default=DEFAULT_CONVERSATION_CACHE,

@@ -22,6 +22,7 @@ from app.api.inputs import RejectUnencodableJson
 from app.api.logs import redact_secrets_in_server_logs
 from app.api.reload import PackReloader
 from app.api.service import ConversationService
+from app.api.socket import KeyedRateLimits
 from app.config import Settings
 from app.errors import HuashuError
 from app.heap import serving_gc
@@ -64,7 +65,11 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     # Without Redis, used tickets are remembered in this process only: tickets must die with it.
     salt = b"" if isinstance(nonces, RedisNonces) else secrets.token_bytes(16)
     auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces, ticket_salt=salt)
-    return Services(settings=settings, store=store, hub=hub, conversations=conversations, auth=auth)
+    return Services(
+        settings=settings, store=store, hub=hub, conversations=conversations, auth=auth,
+        message_limits=KeyedRateLimits(settings.conversation_rate_per_minute),
+        start_limits=KeyedRateLimits(settings.new_conversations_per_minute),
+    )
 
 
 def _reload_on_sighup(reloader: PackReloader, stack: AsyncExitStack) -> None:

@@ -195,6 +195,8 @@ def huashu_server(
         **os.environ,
         "HUASHU_DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.db'}",
         "HUASHU_RATE_LIMIT_PER_MINUTE": "1000000",
+        "HUASHU_CONVERSATION_RATE_PER_MINUTE": "1000000",
+        "HUASHU_NEW_CONVERSATIONS_PER_MINUTE": "1000000",
         "HUASHU_AGENT_TOKENS": "bench:bench-token",
         "HUASHU_LOG_LEVEL": "warning",
     }

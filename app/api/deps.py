@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from app.api.auth import AgentAuth
 from app.api.hub import Hub
 from app.api.service import ConversationService
+from app.api.socket import KeyedRateLimits
 from app.config import Settings
 from app.engine.step import Engine
 from app.storage.store import TranscriptStore
@@ -26,6 +27,8 @@ class Services:
     hub: Hub
     conversations: ConversationService
     auth: AgentAuth
+    message_limits: KeyedRateLimits  # customer messages per conversation (HUASHU_CONVERSATION_RATE_PER_MINUTE)
+    start_limits: KeyedRateLimits  # new conversations per client address (HUASHU_NEW_CONVERSATIONS_PER_MINUTE)
 
     @property
     def engine(self) -> Engine:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final, Literal
@@ -114,6 +115,30 @@ class RateLimiter:
             self._tokens -= 1.0
             return True
         return False
+
+
+class KeyedRateLimits:
+    """One token bucket per key (a conversation id, a client address), kept for the most recently used
+    `max_keys` keys, so a limit survives the reconnect that would reset a per-connection one.
+
+    Per worker process: behind N workers without sticky sessions a key may get up to N times the rate.
+    """
+
+    def __init__(self, per_minute: int, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._max_keys = max_keys
+        self._clock = clock
+        self._buckets: OrderedDict[str, RateLimiter] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = RateLimiter(self.per_minute, self._clock)
+            if len(self._buckets) > self._max_keys:
+                self._buckets.popitem(last=False)  # the least recently used key starts afresh
+        else:
+            self._buckets.move_to_end(key)
+        return bucket.allow()
 
 
 async def receive_text(websocket: WebSocket, max_bytes: int) -> str:

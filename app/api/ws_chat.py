@@ -29,9 +29,10 @@ router = APIRouter()
 class ChatSession:
     """One customer connection: at most one conversation, started or resumed."""
 
-    def __init__(self, services: Services, outbox: Outbox) -> None:
+    def __init__(self, services: Services, outbox: Outbox, address: str = "unknown") -> None:
         self.services = services
         self.outbox = outbox
+        self.address = address  # the client's IP address, for the limit on new conversations
         self.conversation_id: str | None = None
 
     async def handle(self, frame: Frame) -> None:
@@ -40,6 +41,8 @@ class ChatSession:
                 self.outbox.send(PongFrame())
             case StartFrame():
                 self._not_yet()
+                if not self.services.start_limits.allow(self.address):
+                    raise ApiError("rate_limited", "too many new conversations from this address; wait a minute")
                 live = await self.services.conversations.start(
                     flow=frame.flow,
                     mode=frame.mode,
@@ -82,6 +85,9 @@ class ChatSession:
         limit = self.services.settings.max_text_chars
         if len(frame.text) > limit:
             raise ApiError("invalid_field", f"text: longer than {limit} characters", ref=frame.id)
+        if not self.services.message_limits.allow(self.conversation_id):
+            raise ApiError("rate_limited", "too many messages in this conversation; wait, then resend with the same id",
+                           ref=frame.id)
         turn = await self.services.conversations.customer_message(
             self.conversation_id, frame.id, frame.text, origin=self.outbox.id
         )
@@ -98,7 +104,7 @@ async def chat_socket(websocket: WebSocket, services: ServicesDep) -> None:
     await websocket.accept()
     settings = services.settings
     outbox = Outbox(websocket, "customer")
-    session = ChatSession(services, outbox)
+    session = ChatSession(services, outbox, websocket.client.host if websocket.client else "unknown")
     async with outbox.running():
         try:
             await serve_frames(

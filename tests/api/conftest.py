@@ -60,6 +60,8 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
             "database_url": database_url or f"sqlite:///{tmp_path / 'huashu.db'}",
             "agent_tokens": AGENT_TOKENS,
             "rate_limit_per_minute": 10_000,
+            "conversation_rate_per_minute": 100_000,
+            "new_conversations_per_minute": 100_000,
             "redis_url": None,
         }
         values.update(overrides)

@@ -59,6 +59,8 @@ class Server:
             "HUASHU_DATABASE_URL": self.database_url,
             "HUASHU_AGENT_TOKENS": AGENT_TOKENS,
             "HUASHU_RATE_LIMIT_PER_MINUTE": "100000",
+            "HUASHU_CONVERSATION_RATE_PER_MINUTE": "100000",
+            "HUASHU_NEW_CONVERSATIONS_PER_MINUTE": "100000",
             "HUASHU_LOG_LEVEL": "warning",
             **self.env,
         }

@@ -293,3 +293,33 @@ def test_ping_is_answered_with_pong(connect: Connect) -> None:
     with connect.customer() as customer:
         customer.send({"type": "ping"})
         assert customer.receive() == {"type": "pong"}
+
+
+def test_a_conversation_keeps_its_rate_limit_across_reconnects(
+    make_client: Callable[..., TestClient], sqlite_url: str
+) -> None:
+    # Reconnecting used to give a fresh allowance (issue 16 item 3): the limit is the conversation's.
+    connect = Connect(make_client(sqlite_url, conversation_rate_per_minute=3))
+    with connect.customer() as customer:
+        started = only(customer.exchange({"type": "start"}), "started")
+        for number in range(2):
+            only(customer.exchange({"type": "message", "id": f"a-{number}", "text": "你好"}), "ack")
+    resume = {"type": "resume", "conversation_id": started["conversation_id"], "token": started["token"]}
+    with connect.customer() as again:
+        again.exchange(resume)
+        only(again.exchange({"type": "message", "id": "b-0", "text": "在吗"}), "ack")  # the third of three
+        error = only(again.exchange({"type": "message", "id": "b-1", "text": "在吗"}), "error")
+    assert (error["code"], error["ref"]) == ("rate_limited", "b-1")
+
+
+def test_new_conversations_are_limited_per_client_address(
+    make_client: Callable[..., TestClient], sqlite_url: str
+) -> None:
+    connect = Connect(make_client(sqlite_url, new_conversations_per_minute=2))
+    for _ in range(2):
+        with connect.customer() as customer:
+            only(customer.exchange({"type": "start"}), "started")
+    with connect.customer() as customer:
+        error = only(customer.exchange({"type": "start"}), "error")
+        assert error["code"] == "rate_limited" and "new conversations" in error["message"]
+        assert customer.exchange({"type": "ping"}) == []  # the socket stays open
