@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.api import letters, pages, rest, ws_assist, ws_chat
+from app.api import qa as qa_api
 from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
 from app.api.errors import HTTP_STATUS, error_code
@@ -26,7 +27,6 @@ from app.api.socket import KeyedRateLimits
 from app.config import Settings
 from app.errors import HuashuError
 from app.heap import serving_gc
-from app.qa import api as qa_api
 from app.version import VERSION
 
 

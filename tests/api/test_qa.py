@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.qa import MAX_BATCH
 from app.config import Settings
 from app.main import create_app
-from app.qa.api import MAX_BATCH
 from tests.api.wire import AGENT_TOKENS, ALICE, Connect, only
 
 TRANSCRIPT: dict[str, Any] = {
