@@ -12,12 +12,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import letters, pages, rest, ws_assist, ws_chat
 from app.api import qa as qa_api
 from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
-from app.api.errors import HTTP_STATUS, error_code
+from app.api.errors import ERROR_RESPONSES, HTTP_STATUS, error_code
 from app.api.hub import Hub, RedisHub
 from app.api.inputs import RejectUnencodableJson
 from app.api.logs import redact_secrets_in_server_logs
@@ -102,15 +103,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "(see docs/protocol.md).",
         lifespan=lifespan,
     )
-    app.include_router(rest.router)
+    for router in (rest.router, qa_api.router, letters.router):
+        app.include_router(router, responses=ERROR_RESPONSES)  # every refusal in the spec, with its shape
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)
-    app.include_router(qa_api.router)
-    app.include_router(letters.router)
     app.include_router(pages.router)
     app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     app.add_exception_handler(UnicodeEncodeError, _unencodable_response)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_response)  # type: ignore[arg-type]
     app.add_middleware(RejectUnencodableJson)
     redact_secrets_in_server_logs()
     return app
@@ -134,5 +135,16 @@ async def _unencodable_response(request: Request, exc: UnicodeEncodeError) -> JS
 
 
 async def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
-    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    errors = exc.errors()
+    broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken is not None:  # the body is not JSON at all: not a field's fault
+        detail = (broken.get("ctx") or {}).get("error", "cannot be parsed")
+        return _error(400, "bad_json", f"the request body is not valid JSON: {detail}")
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors]
     return _error(422, "invalid_field", "; ".join(parts))
+
+
+async def _http_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    # Unknown paths and methods answer in the same shape as every other refusal, not {"detail": …}.
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return _error(exc.status_code, code, str(exc.detail), dict(exc.headers) if exc.headers else None)

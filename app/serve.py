@@ -83,6 +83,9 @@ def preflight(settings: Settings, *, workers: int, out: TextIO = sys.stdout, err
     return 0
 
 
+TRANSPORT_HEADROOM = 4  # uvicorn's frame cap, in multiples of the app's own limit
+
+
 def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
     """Run until stopped; returns the process exit code."""
     import uvicorn
@@ -100,7 +103,9 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> i
         host=host,
         port=port,
         workers=workers,
-        ws_max_size=settings.max_frame_bytes,  # uvicorn closes bigger frames with 1009 before we see them
+        # The app checks HUASHU_MAX_FRAME_BYTES itself and says `too_large` before closing with 1009;
+        # uvicorn only cuts what is far bigger (it would close with 1009 before the app could say why).
+        ws_max_size=settings.max_frame_bytes * TRANSPORT_HEADROOM,
         # Chat frames are a few hundred bytes: deflate would cost CPU on every frame and a zlib
         # context (tens of KB) per connection, for little saving.
         ws_per_message_deflate=False,

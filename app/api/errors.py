@@ -9,7 +9,9 @@ Engine and storage errors keep their own classes; the edges map them to codes (`
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, Field
 
 from app.errors import ConversationNotFound, HuashuError, StorageError, UnknownState
 
@@ -30,6 +32,7 @@ class Unauthorized(ApiError):
 
 
 HTTP_STATUS: Final[dict[str, int]] = {
+    "bad_json": 400,
     "invalid_field": 422,
     "not_found": 404,
     "unauthorized": 401,
@@ -52,3 +55,24 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, HuashuError):
         return "engine_error"
     return "internal_error"
+
+
+class ErrorBody(BaseModel):
+    """What every refusal of the REST API looks like (the WebSocket error frame's shape)."""
+
+    type: Literal["error"] = "error"
+    code: str = Field(description="bad_json, invalid_field, unauthorized, not_found, missing_facts, unavailable, …")
+    message: str = Field(description="what is wrong, naming the field")
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: _refusal("bad_json: the body is not valid JSON"),
+    401: _refusal("unauthorized: missing or wrong credentials"),
+    404: _refusal("not_found: no such conversation (or path)"),
+    422: _refusal("invalid_field (or another code naming the problem): the request was read but refused"),
+    503: _refusal("unavailable: the database failed; nothing was stored"),
+}

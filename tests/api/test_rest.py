@@ -290,3 +290,28 @@ def test_huashu_export_masks_unless_raw_and_audits_raw(make_client: Callable[...
         raw = CliRunner().invoke(cli, ["export", "--raw"])
     assert raw.exit_code == 0 and "13812345678" in raw.stdout
     assert any(json.loads(r.getMessage())["event"] == "raw_export" for r in caplog.records if r.name == "huashu.audit")
+
+
+# ---------------------------------------------------------------- one error shape, in the spec too (issue 16 item 10)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), [
+    ("post", "/api/analyze", "{not json", 400, "bad_json"),
+    ("post", "/api/analyze", '{"txt": 1}', 422, "invalid_field"),
+    ("get", "/api/no-such-route", None, 404, "not_found"),
+    ("delete", "/api/flows", None, 405, "method_not_allowed"),
+])
+def test_every_refusal_has_the_error_shape(client: TestClient, method: str, path: str, body: str | None,
+                                           status: int, code: str) -> None:
+    answer = client.request(method, path, content=body, headers={"Content-Type": "application/json", **ALICE})
+    assert answer.status_code == status
+    assert answer.json()["type"] == "error" and answer.json()["code"] == code and answer.json()["message"]
+    assert "detail" not in answer.json()
+
+
+def test_the_openapi_spec_lists_the_refusals_with_their_shape(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/analyze", "/api/conversations/{conversation_id}", "/api/qa/replay", "/api/letters"):
+        operation = next(iter(spec["paths"][path].values()))
+        assert {"400", "401", "404", "422"} <= set(operation["responses"]), path
+    assert "ErrorBody" in spec["components"]["schemas"]

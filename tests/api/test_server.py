@@ -39,10 +39,22 @@ def stages(frames: list[dict[str, object]]) -> list[str]:
     return [str(f["phrase_id"]).split(".")[0] for f in of_type(frames, "reply")]
 
 
-async def test_frame_over_the_size_limit_closes_with_1009(server: Server) -> None:
+async def test_frame_over_the_size_limit_is_told_too_large_then_closed_with_1009(server: Server) -> None:
     async with ws_client(f"{server.ws}/ws/chat") as client:
         await start(client)
         await client.send({"type": "message", "id": "big", "text": "x" * (2 * MAX_FRAME_BYTES)})
+        frames = []
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(10):
+                frames.append(await client.receive())
+    assert [f["code"] for f in frames if f["type"] == "error"] == ["too_large"]  # the documented frame, first
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_a_frame_far_over_the_limit_is_cut_by_the_server_with_1009(server: Server) -> None:
+    async with ws_client(f"{server.ws}/ws/chat") as client:
+        await start(client)
+        await client.send({"type": "message", "id": "huge", "text": "x" * (8 * MAX_FRAME_BYTES)})
         with pytest.raises(ConnectionClosed) as closed:
             for _ in range(10):
                 await client.receive()
