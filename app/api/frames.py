@@ -16,6 +16,7 @@ from app.api.messages import (
     AckFrame,
     AgentMessageOutFrame,
     CustomerMessageFrame,
+    HistoryFrame,
     HistoryMessage,
     ReplyFrame,
     StartedFrame,
@@ -112,6 +113,12 @@ def history_message(message: StoredMessage) -> HistoryMessage:
 
 def history(messages: Sequence[StoredMessage], *, include_system: bool) -> list[HistoryMessage]:
     return [history_message(m) for m in messages if include_system or m.role in TALK_ROLES]
+
+
+def history_frame(page: Sequence[StoredMessage], more: bool, *, include_system: bool) -> HistoryFrame:
+    """One page of stored messages; `next_after_seq` is where the next page starts when `more`."""
+    return HistoryFrame(messages=history(page, include_system=include_system), more=more,
+                        next_after_seq=page[-1].seq if more and page else None)
 
 
 def _message_deliveries(

@@ -184,15 +184,30 @@ class ReleaseFrame(Frame):
     type: Literal["release"] = "release"
 
 
-ChatClientFrame = Annotated[StartFrame | ResumeFrame | MessageFrame | PingFrame, Field(discriminator="type")]
+HISTORY_PAGE: Final = 200  # stored messages per `history` / `snapshot` frame
+MAX_HISTORY_PAGE: Final = 500
+
+
+class HistoryRequestFrame(Frame):
+    """The next page of stored messages, after `after_seq` (a `history` or `snapshot` frame said `more`)."""
+
+    model_config = _examples({"type": "history", "after_seq": 200, "limit": 200})
+    type: Literal["history"] = "history"
+    after_seq: Annotated[int, Field(ge=0)]
+    limit: Annotated[int, Field(ge=1, le=MAX_HISTORY_PAGE)] = HISTORY_PAGE
+
+
+ChatClientFrame = Annotated[
+    StartFrame | ResumeFrame | MessageFrame | PingFrame | HistoryRequestFrame, Field(discriminator="type")
+]
 AssistClientFrame = Annotated[
-    AgentMessageFrame | SetSlotFrame | GotoFrame | TakeoverFrame | ReleaseFrame | PingFrame,
+    AgentMessageFrame | SetSlotFrame | GotoFrame | TakeoverFrame | ReleaseFrame | PingFrame | HistoryRequestFrame,
     Field(discriminator="type"),
 ]
 CHAT_CLIENT: Final = TypeAdapter[ChatClientFrame](ChatClientFrame)
 ASSIST_CLIENT: Final = TypeAdapter[AssistClientFrame](AssistClientFrame)
-CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "ping"})
-ASSIST_CLIENT_TYPES: Final = frozenset({"message", "set_slot", "goto", "takeover", "release", "ping"})
+CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "ping", "history"})
+ASSIST_CLIENT_TYPES: Final = frozenset({"message", "set_slot", "goto", "takeover", "release", "ping", "history"})
 
 
 # ================================================================ server → clients
@@ -236,7 +251,8 @@ class HistoryMessage(BaseModel):
 
 
 class HistoryFrame(Frame):
-    """After `resume`: every customer, bot and agent message with `seq > last_seq`, in order."""
+    """After `resume` (or asked for with a `history` frame): the customer, bot and agent messages with
+    `seq > last_seq`, in order, a page at a time: `more` says another page follows from `next_after_seq`."""
 
     model_config = _examples(
         {
@@ -260,10 +276,13 @@ class HistoryFrame(Frame):
                     "phrase_id": "clarify.ask_order_id",
                 },
             ],
+            "more": False,
         }
     )
     type: Literal["history"] = "history"
     messages: list[HistoryMessage]
+    more: bool = False
+    next_after_seq: int | None = None
 
 
 class AckFrame(Frame):
@@ -393,6 +412,7 @@ class SnapshotFrame(Frame):
             "awaiting_agent": False,
             "ended": False,
             "messages": [],
+            "more": False,
         }
     )
     type: Literal["snapshot"] = "snapshot"
@@ -404,6 +424,8 @@ class SnapshotFrame(Frame):
     awaiting_agent: bool
     ended: bool
     messages: list[HistoryMessage]
+    more: bool = False  # more stored messages after this page: ask with a `history` frame from `next_after_seq`
+    next_after_seq: int | None = None
 
 
 class CustomerMessageFrame(Frame):
@@ -468,6 +490,7 @@ CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("/ws/chat", ResumeFrame),
     ("/ws/chat", MessageFrame),
     ("/ws/chat and /ws/assist", PingFrame),
+    ("/ws/chat and /ws/assist", HistoryRequestFrame),
     ("/ws/assist", AgentMessageFrame),
     ("/ws/assist", SetSlotFrame),
     ("/ws/assist", GotoFrame),
@@ -476,7 +499,7 @@ CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
 )
 SERVER_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("customer", StartedFrame),
-    ("customer", HistoryFrame),
+    ("customer and agent", HistoryFrame),
     ("customer and agent", AckFrame),
     ("customer and agent", ReplyFrame),
     ("customer and agent", AgentMessageOutFrame),

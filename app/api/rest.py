@@ -33,6 +33,8 @@ from app.vocab import Channel
 
 router = APIRouter()
 MAX_PAGE = 200
+MESSAGE_PAGE = 200  # stored messages per GET /api/conversations/{id}
+MAX_MESSAGE_PAGE = 1000
 MAX_ANALYZE = 200
 
 
@@ -259,10 +261,21 @@ async def list_conversations(
 
 
 @router.get("/api/conversations/{conversation_id}", tags=["conversations"])
-async def get_conversation(conversation: ReadableDep, services: ServicesDep) -> dict[str, Any]:
-    """The conversation with every stored message (events and suggestions shown included)."""
-    messages = await services.store.messages(conversation.id)
-    return {**conversation.to_dict(), "messages": [m.to_dict() for m in messages]}
+async def get_conversation(
+    conversation: ReadableDep,
+    services: ServicesDep,
+    after_seq: Annotated[int, Query(ge=0, description="messages after this seq (the previous page's next_after_seq)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_MESSAGE_PAGE)] = MESSAGE_PAGE,
+) -> dict[str, Any]:
+    """The conversation and a page of its stored messages (events and suggestions shown included), oldest
+    first; `has_more` and `next_after_seq` lead to the next page. A page at a time keeps a 5,000-turn
+    conversation from holding up every other socket of the worker."""
+    page = await services.store.messages(conversation.id, after_seq, limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    messages = await run_in_threadpool(lambda: [m.to_dict() for m in page])
+    return {**conversation.to_dict(), "messages": messages, "has_more": more,
+            "next_after_seq": page[-1].seq if more and page else None}
 
 
 @router.get("/api/conversations/{conversation_id}/export", tags=["conversations"])

@@ -36,6 +36,7 @@ from app.api.auth import customer_token_matches, new_customer_token
 from app.api.errors import ApiError, Unauthorized
 from app.api.frames import Turn, turn_deliveries
 from app.api.hub import Hub, Subscriber
+from app.api.messages import HISTORY_PAGE
 from app.api.rows import Ack, Head, acks, split_rows
 from app.config import DEFAULT_CONVERSATION_CACHE
 from app.driver import step_with_actions
@@ -60,7 +61,7 @@ from app.vocab import Mode, Role, engine_mode, wire_mode
 # conversation this contended is unusual (one customer, one agent), so a few attempts suffice.
 MAX_TURN_ATTEMPTS: Final = 5
 T = TypeVar("T")
-OnAttached = Callable[["Live", list[StoredMessage]], None]
+OnAttached = Callable[["Live", list[StoredMessage], bool], None]  # live, the first page, more pages follow
 
 
 @dataclass(eq=False)
@@ -339,7 +340,7 @@ class ConversationService:
         """Subscribe to a conversation and read its messages after `after_seq`, with no gap between.
 
         `token` None means an authenticated agent; a customer must present the conversation's
-        token. `on_attached(live, messages)` runs under the conversation's lock, so the frames it
+        token. `on_attached(live, messages, more)` runs under the conversation's lock, so the frames it
         queues come before any frame of a later turn. The caller unsubscribes when it is done.
         """
         try:
@@ -349,15 +350,20 @@ class ConversationService:
                 messages = (
                     []
                     if after_seq is None or after_seq >= live.last_seq
-                    else await self.store.messages(live.id, after_seq)
+                    else await self.store.messages(live.id, after_seq, HISTORY_PAGE + 1)
                 )
                 self.hub.subscribe(conversation_id, subscriber)
-                on_attached(live, messages)
+                on_attached(live, messages[:HISTORY_PAGE], len(messages) > HISTORY_PAGE)
         except ConversationNotFound:
             if token is not None:  # a customer: an unknown id is answered like a wrong token (no probing)
                 raise Unauthorized("wrong token for this conversation") from None
             raise
         return live
+
+    async def history_page(self, conversation_id: str, after_seq: int, limit: int) -> tuple[list[StoredMessage], bool]:
+        """Up to `limit` stored messages after `after_seq`, and whether more follow (a read: no lock)."""
+        page = await self.store.messages(conversation_id, after_seq, limit + 1)
+        return page[:limit], len(page) > limit
 
     async def customer_message(self, conversation_id: str, client_id: str, text: str, *, origin: str) -> Turn:
         """Store and answer a customer message; a resend of a stored `client_id` is only acked again."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, WebSocket
 from app.api.auth import bearer_token
 from app.api.deps import Services, ServicesDep
 from app.api.errors import ApiError
-from app.api.frames import history, status_frame, suggestions_frame
+from app.api.frames import history, history_frame, status_frame, suggestions_frame
 from app.api.messages import (
     ASSIST_CLIENT,
     ASSIST_CLIENT_TYPES,
@@ -17,6 +17,7 @@ from app.api.messages import (
     AgentMessageFrame,
     Frame,
     GotoFrame,
+    HistoryRequestFrame,
     PingFrame,
     PongFrame,
     ReleaseFrame,
@@ -42,7 +43,7 @@ class AssistSession:
         self.conversation_id = conversation_id
         self.agent = agent
 
-    def on_attached(self, live: Live, messages: list[StoredMessage]) -> None:
+    def on_attached(self, live: Live, messages: list[StoredMessage], more: bool) -> None:
         conversation = live.conversation
         self.outbox.send(
             SnapshotFrame(
@@ -54,6 +55,8 @@ class AssistSession:
                 awaiting_agent=conversation.awaiting_agent,
                 ended=conversation.ended,
                 messages=history(messages, include_system=True),
+                more=more,
+                next_after_seq=messages[-1].seq if more and messages else None,
             )
         )
         last_customer = next((m for m in reversed(messages) if m.role == "customer"), None)
@@ -76,6 +79,9 @@ class AssistSession:
         match frame:
             case PingFrame():
                 self.outbox.send(PongFrame())
+            case HistoryRequestFrame():
+                page, more = await service.history_page(cid, frame.after_seq, frame.limit)
+                self.outbox.send(history_frame(page, more, include_system=True))
             case AgentMessageFrame():
                 limit = self.services.settings.max_text_chars
                 if len(frame.text) > limit:

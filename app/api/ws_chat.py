@@ -6,13 +6,13 @@ from fastapi import APIRouter, WebSocket
 
 from app.api.deps import Services, ServicesDep
 from app.api.errors import ApiError
-from app.api.frames import history, started_frame
+from app.api.frames import history_frame, started_frame
 from app.api.messages import (
     CHAT_CLIENT,
     CHAT_CLIENT_TYPES,
     AckFrame,
     Frame,
-    HistoryFrame,
+    HistoryRequestFrame,
     MessageFrame,
     PingFrame,
     PongFrame,
@@ -56,6 +56,12 @@ class ChatSession:
                 await self._resume(frame)
             case MessageFrame():
                 await self._message(frame)
+            case HistoryRequestFrame():
+                if self.conversation_id is None:
+                    raise ApiError("not_started", "send start or resume first")
+                page, more = await self.services.conversations.history_page(
+                    self.conversation_id, frame.after_seq, frame.limit)
+                self.outbox.send(history_frame(page, more, include_system=False))
 
     def _not_yet(self) -> None:
         if self.conversation_id is not None:
@@ -64,9 +70,9 @@ class ChatSession:
             )
 
     async def _resume(self, frame: ResumeFrame) -> None:
-        def on_attached(live: Live, messages: list[StoredMessage]) -> None:
+        def on_attached(live: Live, messages: list[StoredMessage], more: bool) -> None:
             self.outbox.send(started_frame(live.id, frame.token, live.conversation))
-            self.outbox.send(HistoryFrame(messages=history(messages, include_system=False)))
+            self.outbox.send(history_frame(messages, more, include_system=False))
             # History ends at the server's last seq, whatever the client claims to have seen.
             self.outbox.min_seq = live.last_seq
 

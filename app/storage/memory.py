@@ -158,11 +158,12 @@ class MemoryTranscriptStore:
         self._check_open()
         return copy.deepcopy(self._conversation(conversation_id))
 
-    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[StoredMessage]:
+    async def messages(self, conversation_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredMessage]:
         self._check_open()
         self._conversation(conversation_id)
         # seq == index + 1, so the slice is exactly "seq > after_seq".
-        return copy.deepcopy(self._messages[conversation_id][max(after_seq, 0) :])
+        start = max(after_seq, 0)
+        return copy.deepcopy(self._messages[conversation_id][start : None if limit is None else start + limit])
 
     async def find_message(self, conversation_id: str, client_message_id: str) -> StoredMessage | None:
         self._check_open()

@@ -422,10 +422,11 @@ class SqlTranscriptStore:
 
         return await self._read(f"get conversation {conversation_id}", run)
 
-    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[StoredMessage]:
+    async def messages(self, conversation_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredMessage]:
         def run(conn: Connection) -> list[StoredMessage]:
             self._require(conn, conversation_id)
-            rows = conn.execute(MESSAGES_AFTER, {"id": conversation_id, "after": after_seq}).all()
+            statement = MESSAGES_AFTER if limit is None else MESSAGES_AFTER.limit(limit)
+            rows = conn.execute(statement, {"id": conversation_id, "after": after_seq}).all()
             return [_message(row) for row in rows]
 
         return await self._read(f"read messages of {conversation_id}", run)

@@ -86,8 +86,8 @@ class TranscriptStore(Protocol):
         """The conversation; raises `ConversationNotFound`."""
         ...
 
-    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[StoredMessage]:
-        """Messages with `seq > after_seq`, in seq order; raises `ConversationNotFound`."""
+    async def messages(self, conversation_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredMessage]:
+        """Messages with `seq > after_seq`, in seq order, at most `limit` of them; raises `ConversationNotFound`."""
         ...
 
     async def find_message(self, conversation_id: str, client_message_id: str) -> StoredMessage | None:
