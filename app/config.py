@@ -6,7 +6,7 @@ No import-time side effects: `Settings()` is constructed in `create_app()` / the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=False, description="`huashu serve` with no agent tokens generates and prints a development token"
     )
     max_frame_bytes: int = Field(default=16 * 1024, ge=256, description="larger WebSocket frames close with 1009")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object a log line, with the conversation id (never message text)"
+    )
     gc_thresholds: tuple[int, int, int] | None = Field(
         default=None,
         description="the serving process's collector thresholds as JSON, e.g. [700,10,10] (default: app/heap.py's)",

@@ -22,6 +22,7 @@ from app.api.errors import ERROR_RESPONSES, HTTP_STATUS, error_code
 from app.api.hub import Hub, RedisHub
 from app.api.inputs import RejectUnencodableJson
 from app.api.logs import redact_secrets_in_server_logs
+from app.api.metrics import Metrics
 from app.api.reload import PackReloader
 from app.api.service import ConversationService
 from app.api.socket import KeyedRateLimits
@@ -66,10 +67,19 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     # Without Redis, used tickets are remembered in this process only: tickets must die with it.
     salt = b"" if isinstance(nonces, RedisNonces) else secrets.token_bytes(16)
     auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces, ticket_salt=salt)
+    metrics = Metrics()
+    conversations.on_handoff = metrics.handoffs.inc
+    metrics.watch(lambda: {
+        "conversations_live": conversations.live_count, "commits": store.stats.commits,
+        "commit_seconds": store.stats.commit_seconds, "failed_commits": store.stats.failed_commits,
+        "bus_lag_seconds": getattr(hub, "lag_seconds", 0.0), "bus_batches": getattr(hub, "lag_count", 0),
+        "bus_dropped": getattr(hub, "dropped", 0),
+    })
     return Services(
         settings=settings, store=store, hub=hub, conversations=conversations, auth=auth,
         message_limits=KeyedRateLimits(settings.conversation_rate_per_minute),
         start_limits=KeyedRateLimits(settings.new_conversations_per_minute),
+        metrics=metrics,
     )
 
 
@@ -125,6 +135,9 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 
 async def _error_response(request: Request, exc: HuashuError) -> JSONResponse:
     code = error_code(exc)
+    services = getattr(request.app.state, "huashu", None)
+    if services is not None:
+        services.metrics.errors.labels(code).inc()
     headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
     return _error(HTTP_STATUS.get(code, 500), code, getattr(exc, "message", None) or str(exc), headers)
 

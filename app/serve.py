@@ -90,6 +90,8 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> i
     """Run until stopped; returns the process exit code."""
     import uvicorn
 
+    from app.api.logs import json_log_config
+
     try:
         settings = Settings()
     except ValueError as exc:
@@ -97,6 +99,7 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> i
     code = preflight(settings, workers=workers)
     if code:
         return code
+    level = os.environ.get("HUASHU_LOG_LEVEL", "info").lower()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -109,7 +112,8 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> i
         # Chat frames are a few hundred bytes: deflate would cost CPU on every frame and a zlib
         # context (tens of KB) per connection, for little saving.
         ws_per_message_deflate=False,
-        log_level=os.environ.get("HUASHU_LOG_LEVEL", "info").lower(),
+        log_level=level,
+        log_config=json_log_config(level) if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=5,
     )
     return 0

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from app.api.auth import AgentAuth
 from app.api.hub import Hub
+from app.api.metrics import Metrics
 from app.api.service import ConversationService
 from app.api.socket import KeyedRateLimits
 from app.config import Settings
@@ -29,6 +30,7 @@ class Services:
     auth: AgentAuth
     message_limits: KeyedRateLimits  # customer messages per conversation (HUASHU_CONVERSATION_RATE_PER_MINUTE)
     start_limits: KeyedRateLimits  # new conversations per client address (HUASHU_NEW_CONVERSATIONS_PER_MINUTE)
+    metrics: Metrics
 
     @property
     def engine(self) -> Engine:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,8 @@ class RedisHub(Hub):
         self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_LIMIT)
         self._ready = asyncio.Event()
         self.dropped = 0  # batches not sent: the outbox was full or Redis failed
+        self.lag_seconds = 0.0  # summed publish → receive delay of the batches other workers sent
+        self.lag_count = 0
 
     async def start(self) -> None:
         await self._client.ping()  # fail at start-up, not on the first message
@@ -144,7 +147,7 @@ class RedisHub(Hub):
     async def publish(self, conversation_id: str, deliveries: Sequence[Delivery], last_seq: int) -> None:
         self.dispatch(conversation_id, deliveries)
         remote = [[d.audience, d.text, d.seq, d.skip] for d in deliveries if d.only is None]
-        payload = json.dumps({"w": self.worker_id, "c": conversation_id, "s": last_seq, "d": remote})
+        payload = json.dumps({"w": self.worker_id, "c": conversation_id, "s": last_seq, "d": remote, "t": time.time()})
         try:
             self._outbox.put_nowait(payload)
         except asyncio.QueueFull:
@@ -215,6 +218,9 @@ class RedisHub(Hub):
                     self.on_remote_reload()
                 return
             conversation_id = str(batch["c"])
+            if isinstance(batch.get("t"), int | float):  # publish → receive, across workers (clocks of one host)
+                self.lag_seconds += max(0.0, time.time() - batch["t"])
+                self.lag_count += 1
             self._remote_change(conversation_id, int(batch["s"]))
             deliveries = [
                 Delivery(audience, text, seq, skip=skip) for audience, text, seq, skip in batch["d"]

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AgentDep, ServicesDep
 from app.api.errors import ApiError
+from app.api.metrics import Metrics
 from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.errors import TranscriptError
@@ -51,7 +52,10 @@ AssessorDep = Annotated[Assessor, Depends(get_qa_assessor)]
 TurnsQuery = Annotated[bool, Query(description="include the per-turn tags (`turns`)")]
 
 
-def _result(assessment: Assessment, turns: bool) -> dict[str, Any]:
+def _result(assessment: Assessment, turns: bool, metrics: Metrics | None = None) -> dict[str, Any]:
+    if metrics is not None:
+        for finding in assessment.findings:
+            metrics.qa_findings.labels(finding.rule).inc()
     data = assessment.to_dict()
     if not turns:
         data.pop("turns")
@@ -62,6 +66,7 @@ def _result(assessment: Assessment, turns: bool) -> dict[str, Any]:
 async def qa_replay(
     assessor: AssessorDep,
     agent: AgentDep,
+    services: ServicesDep,
     body: Annotated[
         dict[str, Any] | list[Any],
         Body(description="one transcript in the interchange format, or a list of them"),
@@ -74,7 +79,7 @@ async def qa_replay(
             transcript = Transcript.from_dict(body)
         except TranscriptError as exc:
             raise ApiError("invalid_field", str(exc)) from None
-        return _result(await run_in_threadpool(assessor.assess, transcript), turns)
+        return _result(await run_in_threadpool(assessor.assess, transcript), turns, services.metrics)
     if len(body) > MAX_BATCH:
         raise ApiError("invalid_field", f"at most {MAX_BATCH} transcripts per request (got {len(body)})")
     parsed: list[Transcript | str] = []
@@ -86,7 +91,8 @@ async def qa_replay(
 
     def assess_all() -> list[dict[str, Any]]:
         return [
-            _result(assessor.assess(item), turns) if isinstance(item, Transcript) else {"index": index, "error": item}
+            _result(assessor.assess(item), turns, services.metrics) if isinstance(item, Transcript)
+            else {"index": index, "error": item}
             for index, item in enumerate(parsed)
         ]
 
@@ -100,4 +106,5 @@ async def conversation_qa(
     """Replay a stored conversation through the script and score it (404 if the id is unknown)."""
     conversation = await services.store.get_conversation(conversation_id)
     transcript = to_transcript(conversation, await services.store.messages(conversation_id))
-    return _result(await run_in_threadpool(assessor.assess, transcript, source=f"store:{conversation_id}"), turns)
+    return _result(await run_in_threadpool(assessor.assess, transcript, source=f"store:{conversation_id}"), turns,
+                   services.metrics)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -96,6 +97,12 @@ async def healthz(services: ServicesDep) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- content
+
+
+@router.get("/metrics", tags=["service"], response_class=PlainTextResponse)
+async def metrics(services: ServicesDep) -> PlainTextResponse:
+    """Prometheus metrics of this worker (text exposition format; docs/deploy.md)."""
+    return PlainTextResponse(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/api/intents", tags=["content"])

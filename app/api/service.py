@@ -99,9 +99,15 @@ class ConversationService:
         self.clock = clock
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Live] = OrderedDict()
+        self.on_handoff: Callable[[], None] | None = None  # told when a turn hands a conversation to a human
         hub.on_remote_change = self.mark_stale
 
     # ------------------------------------------------------------ the cache
+
+    @property
+    def live_count(self) -> int:
+        """Conversations this worker holds in memory."""
+        return len(self._cache)
 
     def mark_stale(self, conversation_id: str | None, last_seq: int) -> None:
         """Another worker stored up to `last_seq` (conversation None: anything may have changed)."""
@@ -244,6 +250,8 @@ class ConversationService:
             ack = acks(stored).get(stored[0].client_message_id or "", Ack(stored[0].seq, 0))
             return replace(turn, after=turn.before, duplicate_of=ack.seq, replies=ack.replies, suggestions=None)
         fresh = tuple(m for m in stored if not m.duplicate)
+        if after.awaiting_agent and not turn.before.awaiting_agent and self.on_handoff is not None:
+            self.on_handoff()
         live.conversation, live.ended_at, live.agent = after, ended_at, agent
         live.last_seq = max(live.last_seq, *(m.seq for m in fresh)) if fresh else live.last_seq
         live.acked.update(acks(fresh))

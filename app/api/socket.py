@@ -20,6 +20,7 @@ from app.api.errors import ApiError, error_code
 from app.api.hub import Delivery
 from app.api.inputs import invalid_text, parse_json
 from app.api.messages import ErrorFrame, Frame, encode
+from app.api.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +208,22 @@ async def serve_frames(
     types: frozenset[str],
     handle: Callable[[Frame], Awaitable[None]],
     limiter: RateLimiter | None = None,
+    metrics: Metrics | None = None,
+    endpoint: str = "chat",
 ) -> None:
     """Receive, decode and handle frames until the client leaves; errors become error frames."""
+    if metrics is not None:
+        metrics.connections.labels(endpoint).inc()
+    try:
+        await _serve(websocket, outbox, max_bytes, adapter, types, handle, limiter, metrics, endpoint)
+    finally:
+        if metrics is not None:
+            metrics.connections.labels(endpoint).dec()
+
+
+async def _serve(websocket: WebSocket, outbox: Outbox, max_bytes: int, adapter: TypeAdapter[Any],
+                 types: frozenset[str], handle: Callable[[Frame], Awaitable[None]], limiter: RateLimiter | None,
+                 metrics: Metrics | None, endpoint: str) -> None:
     while True:
         try:
             raw = await receive_text(websocket, max_bytes)
@@ -227,6 +242,13 @@ async def serve_frames(
             frame = decode(raw, adapter, types)
             if not allowed:
                 raise ApiError("rate_limited", "too many frames; slow down and resend with the same id")
+            began = time.perf_counter()
             await handle(frame)
+            if metrics is not None and frame.type == "message":
+                metrics.turns.labels(endpoint).inc()
+                metrics.turn_seconds.labels(endpoint).observe(time.perf_counter() - began)
         except Exception as exc:  # noqa: BLE001 - every problem becomes an error frame; the socket stays open
-            outbox.send(error_frame(exc, getattr(frame, "id", None)))
+            sent = error_frame(exc, getattr(frame, "id", None))
+            if metrics is not None:
+                metrics.errors.labels(sent.code).inc()
+            outbox.send(sent)

@@ -10,6 +10,7 @@ from app.api.auth import bearer_token
 from app.api.deps import Services, ServicesDep
 from app.api.errors import ApiError
 from app.api.frames import history, history_frame, status_frame, suggestions_frame
+from app.api.logs import conversation_id_var
 from app.api.messages import (
     ASSIST_CLIENT,
     ASSIST_CLIENT_TYPES,
@@ -119,6 +120,7 @@ async def assist_socket(
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     await websocket.accept()
+    conversation_id_var.set(conversation_id)
     outbox = Outbox(websocket, "agent")
     async with outbox.running():
         try:
@@ -140,6 +142,8 @@ async def assist_socket(
                 adapter=ASSIST_CLIENT,
                 types=ASSIST_CLIENT_TYPES,
                 handle=session.handle,
+                metrics=services.metrics,
+                endpoint="assist",
             )
         finally:
             services.hub.unsubscribe(conversation_id, outbox)

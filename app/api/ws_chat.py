@@ -7,6 +7,7 @@ from fastapi import APIRouter, WebSocket
 from app.api.deps import Services, ServicesDep
 from app.api.errors import ApiError
 from app.api.frames import history_frame, started_frame
+from app.api.logs import conversation_id_var
 from app.api.messages import (
     CHAT_CLIENT,
     CHAT_CLIENT_TYPES,
@@ -51,6 +52,7 @@ class ChatSession:
                     subscriber=self.outbox,
                 )
                 self.conversation_id = live.id
+                conversation_id_var.set(live.id)
             case ResumeFrame():
                 self._not_yet()
                 await self._resume(frame)
@@ -84,6 +86,7 @@ class ChatSession:
             on_attached=on_attached,
         )
         self.conversation_id = frame.conversation_id
+        conversation_id_var.set(frame.conversation_id)
 
     async def _message(self, frame: MessageFrame) -> None:
         if self.conversation_id is None:
@@ -121,6 +124,8 @@ async def chat_socket(websocket: WebSocket, services: ServicesDep) -> None:
                 types=CHAT_CLIENT_TYPES,
                 handle=session.handle,
                 limiter=RateLimiter(settings.rate_limit_per_minute),
+                metrics=services.metrics,
+                endpoint="chat",
             )
         finally:
             session.detach()

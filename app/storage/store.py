@@ -53,6 +53,7 @@ class StoreStats:
     max_batch: int = 0  # most writes that shared one commit
     failed_commits: int = 0
     checkpoints: int = 0  # SQLite: background WAL checkpoints that found frames to copy
+    commit_seconds: float = 0.0  # time spent in committed transactions, in all (commit latency = this / commits)
 
 
 @runtime_checkable

@@ -29,6 +29,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -160,6 +161,7 @@ class GroupCommitWriter:
 
     def _write(self, batch: list[_Job]) -> None:
         outcomes: list[_Outcome] = []
+        began = time.perf_counter()
         try:
             try:
                 self._transaction(batch, outcomes, self._write_unguarded)
@@ -180,6 +182,7 @@ class GroupCommitWriter:
             outcomes += [(job, None, failed) for job in batch if id(job) not in done]
         else:
             self._stats.commits += 1
+            self._stats.commit_seconds += time.perf_counter() - began
             self._stats.items += len(batch)
             self._stats.max_batch = max(self._stats.max_batch, len(batch))
         # One wake-up per event loop for the whole batch (not one per write), answered in queue order.
