@@ -23,7 +23,7 @@ class ActionError(HuashuError):
 
 
 class WebhookHandler:
-    """POSTs `{"action", "conversation_id", "args"}` and expects `{"slots": {...}}` back.
+    """POSTs `{"action", "args"}` (args: the conversation's slots) and expects `{"slots": {...}}` back.
 
     Retries connection errors, timeouts and 5xx answers with exponential back-off; a 4xx is final.
     """
