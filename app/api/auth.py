@@ -22,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from typing import Any, Protocol
@@ -30,6 +31,8 @@ from app.api.errors import Unauthorized
 from app.storage.models import hash_token
 
 TICKET_BYTES = 16
+
+log = logging.getLogger(__name__)
 
 
 def new_customer_token() -> tuple[str, str]:
@@ -80,11 +83,20 @@ class RedisNonces:
     def __init__(self, client: Any, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        self._local = MemoryNonces()
 
     async def claim(self, nonce: str, ttl_seconds: int) -> bool:
-        return bool(
-            await self._client.set(f"{self._prefix}:ticket:{nonce}", b"1", nx=True, ex=ttl_seconds + 1)
-        )
+        try:
+            claimed = bool(
+                await self._client.set(f"{self._prefix}:ticket:{nonce}", b"1", nx=True, ex=ttl_seconds + 1)
+            )
+        except Exception as exc:  # noqa: BLE001 - Redis down: the sidebar must still open conversations
+            # Degrade to this worker's memory: a ticket stays single-use here (it expires in minutes);
+            # only a replay on another worker during the outage could pass.
+            log.warning("ticket check on Redis failed (%s); using this worker's memory until it is back", exc)
+            return await self._local.claim(nonce, ttl_seconds)
+        await self._local.claim(nonce, ttl_seconds)  # remembered here too, for an outage to come
+        return claimed
 
 
 def _b64(data: bytes) -> str:

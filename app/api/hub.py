@@ -22,7 +22,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -68,6 +68,14 @@ class Hub:
         self._subscribers: dict[str, set[Subscriber]] = {}
         self.on_remote_change: RemoteChange | None = None
         self.on_remote_reload: RemoteReload | None = None
+        # The bus between workers is down (RedisHub): frames for sockets on other workers do not arrive.
+        self.degraded = False
+        self.on_degraded: Callable[[], None] | None = None
+        self.on_recovered: Callable[[], Coroutine[Any, Any, None]] | None = None
+
+    def local_subscribers(self) -> dict[str, tuple[Subscriber, ...]]:
+        """The sockets of this worker, by conversation."""
+        return {cid: tuple(subs) for cid, subs in self._subscribers.items() if subs}
 
     async def start(self) -> None:
         return None
@@ -122,6 +130,7 @@ class RedisHub(Hub):
         self.dropped = 0  # batches not sent: the outbox was full or Redis failed
         self.lag_seconds = 0.0  # summed publish → receive delay of the batches other workers sent
         self.lag_count = 0
+        self._recovery: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._client.ping()  # fail at start-up, not on the first message
@@ -176,6 +185,7 @@ class RedisHub(Hub):
             except Exception as exc:  # noqa: BLE001 - the bus is best effort; the store has everything
                 self.dropped += len(batch)
                 log.warning("redis publish of %d batches failed: %s", len(batch), exc)
+                self._set_degraded()
             finally:
                 for _ in batch:
                     self._outbox.task_done()
@@ -186,9 +196,11 @@ class RedisHub(Hub):
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._channel)
-                if attempt:
-                    # We may have missed invalidations while disconnected: distrust every cached copy.
+                if attempt or self.degraded:
+                    # We may have missed invalidations while disconnected: distrust every cached copy,
+                    # then give this worker's sockets what they missed (from the store).
                     self._remote_change(None, 0)
+                    self._set_recovered()
                 attempt = 0
                 self._ready.set()
                 while True:
@@ -198,6 +210,7 @@ class RedisHub(Hub):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep the bus alive across Redis restarts
+                self._set_degraded()
                 delay = RECONNECT_DELAY_S[min(attempt, len(RECONNECT_DELAY_S) - 1)]
                 attempt += 1
                 log.warning("redis bus disconnected (%s); reconnecting in %.1fs", exc, delay)
@@ -207,6 +220,20 @@ class RedisHub(Hub):
                     await pubsub.aclose()
                 except Exception as exc:  # noqa: BLE001 - already broken; nothing to release
                     log.debug("closing a broken pubsub: %s", exc)
+
+    def _set_degraded(self) -> None:
+        if not self.degraded:
+            self.degraded = True
+            log.warning("redis bus degraded: frames to sockets on other workers are held back until it is back")
+            if self.on_degraded is not None:
+                self.on_degraded()
+
+    def _set_recovered(self) -> None:
+        if self.degraded:
+            self.degraded = False
+            log.warning("redis bus recovered: sending this worker's sockets what they missed")
+            if self.on_recovered is not None:
+                self._recovery = asyncio.create_task(self.on_recovered(), name="huashu-bus-recovery")
 
     def _receive(self, data: bytes | str) -> None:
         try:

@@ -285,6 +285,18 @@ class HistoryFrame(Frame):
     next_after_seq: int | None = None
 
 
+class NoticeFrame(Frame):
+    """The service's own state, to customers and agents: `degraded` while frames between workers are held
+    up (the Redis bus is down; messages are still stored), `recovered` once it is back — what was missed
+    arrives as a `history` frame just before."""
+
+    model_config = _examples({"type": "notice", "code": "degraded",
+                              "message": "messages to and from the other side may be delayed"})
+    type: Literal["notice"] = "notice"
+    code: Literal["degraded", "recovered"]
+    message: str
+
+
 class AckFrame(Frame):
     """The message is durably stored as `seq`. A resend with the same `id` gets this same ack.
 
@@ -500,6 +512,7 @@ CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
 SERVER_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("customer", StartedFrame),
     ("customer and agent", HistoryFrame),
+    ("customer and agent", NoticeFrame),
     ("customer and agent", AckFrame),
     ("customer and agent", ReplyFrame),
     ("customer and agent", AgentMessageOutFrame),

@@ -89,10 +89,11 @@ class ConversationPage(BaseModel):
 @router.get("/healthz", tags=["service"])
 async def healthz(services: ServicesDep) -> dict[str, Any]:
     return {
-        "status": "ok",
+        "status": "degraded" if services.hub.degraded else "ok",
         "version": VERSION,
         "flows": sorted(services.engine.content.flows),
         "bus": type(services.hub).__name__,
+        "bus_status": "degraded" if services.hub.degraded else "ok",
     }
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,9 +35,9 @@ from typing import Any, Final, TypeVar
 from app.actions.runner import ActionRunner
 from app.api.auth import customer_token_matches, new_customer_token
 from app.api.errors import ApiError, Unauthorized
-from app.api.frames import Turn, turn_deliveries
-from app.api.hub import Hub, Subscriber
-from app.api.messages import HISTORY_PAGE
+from app.api.frames import Turn, history_frame, turn_deliveries
+from app.api.hub import Delivery, Hub, Subscriber
+from app.api.messages import HISTORY_PAGE, NoticeFrame, encode
 from app.api.rows import Ack, Head, acks, split_rows
 from app.config import DEFAULT_CONVERSATION_CACHE
 from app.driver import step_with_actions
@@ -52,7 +53,7 @@ from app.engine.events import (
 )
 from app.engine.step import Engine, StepResult
 from app.engine.suggest import Suggestion
-from app.errors import ConversationNotFound, EngineError, SeqConflict
+from app.errors import ConversationNotFound, EngineError, HuashuError, SeqConflict
 from app.storage.models import ConversationSnapshot, NewConversation, NewMessage, StoredMessage, utc_now
 from app.storage.store import TranscriptStore
 from app.vocab import Mode, Role, engine_mode, wire_mode
@@ -61,6 +62,9 @@ from app.vocab import Mode, Role, engine_mode, wire_mode
 # conversation this contended is unusual (one customer, one agent), so a few attempts suffice.
 MAX_TURN_ATTEMPTS: Final = 5
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+BUS_DEGRADED: Final = "the link between servers is down: messages to and from the other side may be delayed"
+BUS_RECOVERED: Final = "the link between servers is back; anything missed was sent as history"
 OnAttached = Callable[["Live", list[StoredMessage], bool], None]  # live, the first page, more pages follow
 
 
@@ -99,10 +103,44 @@ class ConversationService:
         self.clock = clock
         self.cache_size = cache_size
         self._cache: OrderedDict[str, Live] = OrderedDict()
+        hub.on_degraded = self.bus_degraded
+        hub.on_recovered = self.bus_recovered
         self.on_handoff: Callable[[], None] | None = None  # told when a turn hands a conversation to a human
         hub.on_remote_change = self.mark_stale
 
     # ------------------------------------------------------------ the cache
+
+    # ------------------------------------------------------------ the bus between workers
+
+    def bus_degraded(self) -> None:
+        """Tell every socket of this worker that frames from the other workers are held up."""
+        notice = encode(NoticeFrame(code="degraded", message=BUS_DEGRADED))
+        for subscribers in self.hub.local_subscribers().values():
+            for subscriber in subscribers:
+                subscriber.deliver(Delivery(subscriber.audience, notice, only=subscriber.id))
+
+    async def bus_recovered(self) -> None:
+        """Give every socket of this worker the stored messages it missed while the bus was down (one
+        `history` page; `more` leads on), then say the bus is back."""
+        notice = encode(NoticeFrame(code="recovered", message=BUS_RECOVERED))
+        for conversation_id, subscribers in self.hub.local_subscribers().items():
+            seen = {s.id: getattr(s, "seen_seq", None) for s in subscribers}
+            known = [value for value in seen.values() if value is not None]
+            missed: list[StoredMessage] = []
+            if known:
+                try:
+                    missed = await self.store.messages(conversation_id, min(known), HISTORY_PAGE + 1)
+                except HuashuError as exc:  # the store may be gone too: the clients can still resume
+                    log.warning("bus recovery: cannot read %s: %s", conversation_id, exc)
+            for subscriber in subscribers:
+                after = seen[subscriber.id]
+                page = [m for m in missed if after is not None and m.seq > after][:HISTORY_PAGE]
+                if page:
+                    frame = history_frame(page, len(missed) > HISTORY_PAGE,
+                                          include_system=subscriber.audience == "agent")
+                    subscriber.deliver(Delivery(subscriber.audience, encode(frame), seq=page[-1].seq,
+                                                only=subscriber.id))
+                subscriber.deliver(Delivery(subscriber.audience, notice, only=subscriber.id))
 
     @property
     def live_count(self) -> int:

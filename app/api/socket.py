@@ -47,6 +47,7 @@ class Outbox:
         self.id = uuid.uuid4().hex
         self.audience = audience
         self.min_seq = 0  # frames about messages up to here were already sent (history, snapshot)
+        self._delivered_seq = 0
         self._websocket = websocket
         self._queue: asyncio.Queue[str | _Close] = asyncio.Queue(limit)
         self._closing = False
@@ -55,6 +56,13 @@ class Outbox:
         if delivery.seq is not None and delivery.only is None and delivery.seq <= self.min_seq:
             return
         self._put(delivery.text)
+        if delivery.seq is not None:
+            self._delivered_seq = max(self._delivered_seq, delivery.seq)
+
+    @property
+    def seen_seq(self) -> int:
+        """The highest stored message this socket was sent (in history, a snapshot or a live frame)."""
+        return max(self.min_seq, self._delivered_seq)
 
     def send(self, frame: Frame) -> None:
         self._put(encode(frame))
