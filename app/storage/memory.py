@@ -117,20 +117,9 @@ class MemoryTranscriptStore:
             if existing is not None:
                 result.append(replace(copy.deepcopy(existing), duplicate=True))
                 continue
-            stored = StoredMessage(
-                conversation_id=conversation_id,
-                seq=len(log) + 1,
-                role=message.role,
-                text=message.text,
-                state_before=message.state_before,
-                state_after=message.state_after,
-                intent=message.intent,
-                phrase_id=message.phrase_id,
-                suggestions=suggestions,
-                client_message_id=message.client_message_id,
-                events=events,
-                created_at=as_utc(message.created_at, "created_at"),
-                stored_at=now,
+            stored = StoredMessage.of(
+                message, conversation_id=conversation_id, seq=len(log) + 1, stored_at=now,
+                suggestions=suggestions, events=events, created_at=as_utc(message.created_at, "created_at"),
             )
             log.append(stored)
             if message.client_message_id:

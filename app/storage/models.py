@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from app.errors import StorageError
 from app.vocab import Channel, Role, WireMode
@@ -142,23 +142,21 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class StoredMessage:
-    """A committed message. `duplicate` is True when `append` found it already stored."""
+class StoredMessage(NewMessage):
+    """A committed message: the `NewMessage` columns plus where and when it was stored (declared once:
+    the fields of `NewMessage` are this one's too). `duplicate` is True when `append` found it stored."""
 
     conversation_id: str
     seq: int
-    role: Role
-    text: str
-    state_before: str
-    state_after: str
-    intent: str | None
-    phrase_id: str | None
-    suggestions: list[dict[str, Any]]
-    client_message_id: str | None
-    events: list[dict[str, Any]]
-    created_at: datetime
     stored_at: datetime
     duplicate: bool = False
+
+    @classmethod
+    def of(cls, message: NewMessage, *, conversation_id: str, seq: int, stored_at: datetime,
+           **changes: Any) -> StoredMessage:
+        """`message` as stored: its columns (with `changes`) plus conversation, seq and time."""
+        columns = {name: getattr(message, name) for name in NEW_MESSAGE_FIELDS}
+        return cls(**{**columns, **changes}, conversation_id=conversation_id, seq=seq, stored_at=stored_at)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; datetimes as ISO 8601 strings."""
@@ -166,6 +164,11 @@ class StoredMessage:
         data["created_at"] = _iso(self.created_at)
         data["stored_at"] = _iso(self.stored_at)
         return data
+
+
+NEW_MESSAGE_FIELDS: Final = tuple(f.name for f in fields(NewMessage))
+# A message row's columns, as `StoredMessage` names them (the table in tables.py must match: tests check).
+STORED_MESSAGE_FIELDS: Final = tuple(f.name for f in fields(StoredMessage) if f.name != "duplicate")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from app.storage.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
 from app.storage.database import JsonText, make_engine, mask_url, parse_url
 from app.storage.models import (
     DEMO_ORDER_FIELDS,
+    NEW_MESSAGE_FIELDS,
+    STORED_MESSAGE_FIELDS,
     ConversationSnapshot,
     NewConversation,
     NewMessage,
@@ -73,22 +75,7 @@ def _translate(exc: BaseException, what: str) -> BaseException:
 
 def _message(row: Row[Any], duplicate: bool = False) -> StoredMessage:
     m = row._mapping
-    return StoredMessage(
-        conversation_id=m["conversation_id"],
-        seq=m["seq"],
-        role=m["role"],
-        text=m["text"],
-        state_before=m["state_before"],
-        state_after=m["state_after"],
-        intent=m["intent"],
-        phrase_id=m["phrase_id"],
-        suggestions=m["suggestions"],
-        client_message_id=m["client_message_id"],
-        events=m["events"],
-        created_at=m["created_at"],
-        stored_at=m["stored_at"],
-        duplicate=duplicate,
-    )
+    return StoredMessage(**{name: m[name] for name in STORED_MESSAGE_FIELDS}, duplicate=duplicate)
 
 
 def _conversation(row: Row[Any]) -> StoredConversation:
@@ -125,19 +112,9 @@ class _Append:
 def _row(conversation_id: str, message: NewMessage) -> _Row:
     suggestions = json_text(message.suggestions, "suggestions")
     events = json_text(message.events, "events")
-    values = {
-        "conversation_id": conversation_id,
-        "role": message.role,
-        "text": message.text,
-        "state_before": message.state_before,
-        "state_after": message.state_after,
-        "intent": message.intent,
-        "phrase_id": message.phrase_id,
-        "suggestions": JsonText(suggestions),
-        "client_message_id": message.client_message_id,
-        "events": JsonText(events),
-        "created_at": as_utc(message.created_at, "created_at"),
-    }
+    values = {name: getattr(message, name) for name in NEW_MESSAGE_FIELDS}
+    values.update(conversation_id=conversation_id, suggestions=JsonText(suggestions), events=JsonText(events),
+                  created_at=as_utc(message.created_at, "created_at"))
     return _Row(message, values)
 
 
@@ -359,22 +336,9 @@ class SqlTranscriptStore:
                     continue
                 seq += 1
                 inserts.append({**row.values, "seq": seq, "stored_at": now})
-                message = row.message
-                stored = StoredMessage(
-                    conversation_id=cid,
-                    seq=seq,
-                    role=message.role,
-                    text=message.text,
-                    state_before=message.state_before,
-                    state_after=message.state_after,
-                    intent=message.intent,
-                    phrase_id=message.phrase_id,
-                    # As given, not decoded back from the text just encoded: see `TranscriptStore.append`.
-                    suggestions=message.suggestions,
-                    client_message_id=client_id,
-                    events=message.events,
-                    created_at=row.values["created_at"],
-                    stored_at=now,
+                # As given, not decoded back from the text just encoded: see `TranscriptStore.append`.
+                stored = StoredMessage.of(
+                    row.message, conversation_id=cid, seq=seq, stored_at=now, created_at=row.values["created_at"]
                 )
                 if client_id:
                     known[(cid, client_id)] = stored

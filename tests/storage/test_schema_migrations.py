@@ -178,3 +178,14 @@ async def test_open_store_gives_the_memory_twin_for_memory_urls() -> None:
     store = await open_store("memory://")
     assert isinstance(store, MemoryTranscriptStore)
     await store.close()
+
+
+def test_the_message_shape_is_declared_once() -> None:
+    # NewMessage declares the columns, StoredMessage adds where and when; the table must hold exactly
+    # those (plus its surrogate id), so the stores can build rows and messages from the field names.
+    from app.storage.models import NEW_MESSAGE_FIELDS, STORED_MESSAGE_FIELDS, NewMessage, StoredMessage
+    from app.storage.tables import MessageRecord
+
+    columns = {column.name for column in MessageRecord.__table__.columns} - {"id"}  # type: ignore[attr-defined]
+    assert columns == set(STORED_MESSAGE_FIELDS)
+    assert set(NEW_MESSAGE_FIELDS) < set(STORED_MESSAGE_FIELDS) and issubclass(StoredMessage, NewMessage)
