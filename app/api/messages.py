@@ -111,7 +111,7 @@ class ResumeFrame(Frame):
     type: Literal["resume"] = "resume"
     conversation_id: Name
     token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    last_seq: Annotated[int, Field(ge=0)] = 0
+    last_seq: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
 class MessageFrame(Frame):
@@ -193,7 +193,7 @@ class HistoryRequestFrame(Frame):
 
     model_config = _examples({"type": "history", "after_seq": 200, "limit": 200})
     type: Literal["history"] = "history"
-    after_seq: Annotated[int, Field(ge=0)]
+    after_seq: Annotated[int, Field(ge=0, le=2**31 - 1)]
     limit: Annotated[int, Field(ge=1, le=MAX_HISTORY_PAGE)] = HISTORY_PAGE
 
 

@@ -35,6 +35,7 @@ from app.vocab import Channel
 router = APIRouter()
 MAX_PAGE = 200
 MESSAGE_PAGE = 200  # stored messages per GET /api/conversations/{id}
+MAX_POSITION = 2**31 - 1  # offsets and seqs beyond any store's integers are refused, not a database error
 MAX_MESSAGE_PAGE = 1000
 MAX_ANALYZE = 200
 
@@ -250,7 +251,7 @@ async def list_conversations(
     ] = None,
     until: Annotated[datetime | None, Query(description="created before (ISO 8601; naive = UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     raw: Annotated[bool, Query(description="slots and customer unmasked; recorded in the audit log")] = False,
 ) -> ConversationPage:
     """Newest first. `date`, `since` and `until` combine (the narrowest window wins)."""
@@ -272,7 +273,8 @@ async def list_conversations(
 async def get_conversation(
     conversation: ReadableDep,
     services: ServicesDep,
-    after_seq: Annotated[int, Query(ge=0, description="messages after this seq (the previous page's next_after_seq)")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_POSITION,
+                                    description="messages after this seq (the previous page's next_after_seq)")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_MESSAGE_PAGE)] = MESSAGE_PAGE,
 ) -> dict[str, Any]:
     """The conversation and a page of its stored messages (events and suggestions shown included), oldest
