@@ -1,0 +1,48 @@
+"""A page reload in the middle of a chat keeps every line (issue 13: 7 lines before a reload, 1 after), in
+a real browser: Playwright driving Debian's Chromium against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.server import Server
+from tests.browser import OFFLINE_FLAGS, chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(120)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(f"sqlite:///{tmp_path / 'huashu.db'}", tmp_path).start()
+    yield running
+    running.stop()
+
+
+def test_a_reload_mid_chat_keeps_every_line_once(server: Server) -> None:
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable,
+                                             args=[flag for flag in OFFLINE_FLAGS if flag != "--headless"])
+        page = browser.new_page(viewport={"width": 420, "height": 720})
+        page.goto(f"{server.http}/")
+        page.wait_for_selector("#log .msg.bot")  # the greeting
+        for text in ("我的快递到哪了", "订单号202611180001", "<b>没有了</b>,谢谢"):
+            page.fill("#text", text)
+            page.press("#text", "Enter")
+            page.wait_for_function("() => !document.querySelector('#log .pending')")
+            page.wait_for_timeout(300)
+        before = page.locator("#log .msg").all_inner_texts()
+        assert len(before) >= 7 and "<b>没有了</b>,谢谢" in before  # hostile text shown as text
+        page.reload()
+        page.wait_for_function(f"() => document.querySelectorAll('#log .msg').length >= {len(before)}")
+        page.wait_for_timeout(500)  # anything duplicated would have arrived by now
+        after = page.locator("#log .msg").all_inner_texts()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "widget-after-reload.png"))
+        browser.close()
+    assert after == before
