@@ -49,14 +49,16 @@ class _StateCollector(Collector):
         state = self._read_state()
         yield GaugeMetricFamily("huashu_conversations_live", "conversations this worker holds in memory",
                                 value=state["conversations_live"])
-        yield CounterMetricFamily("huashu_store_commits", "transactions committed by the store",
-                                  value=state["commits"])
-        yield CounterMetricFamily("huashu_store_commit_seconds", "time spent in committed transactions",
-                                  value=state["commit_seconds"])
-        yield CounterMetricFamily("huashu_store_failed_commits", "commits that failed", value=state["failed_commits"])
-        yield CounterMetricFamily("huashu_bus_lag_seconds", "summed delay of bus batches from other workers",
-                                  value=state["bus_lag_seconds"])
-        yield CounterMetricFamily("huashu_bus_batches_received", "bus batches received from other workers",
-                                  value=state["bus_batches"])
-        yield CounterMetricFamily("huashu_bus_dropped", "bus batches this worker could not publish",
-                                  value=state["bus_dropped"])
+        for name, description, key in COUNTERS:
+            yield CounterMetricFamily(name, description, value=state[key])
+
+
+# Counters the service keeps itself: (metric, help, key of `read_state`'s answer).
+COUNTERS = (
+    ("huashu_store_commits", "transactions committed by the store", "commits"),
+    ("huashu_store_commit_seconds", "time spent in committed transactions", "commit_seconds"),
+    ("huashu_store_failed_commits", "commits that failed", "failed_commits"),
+    ("huashu_bus_lag_seconds", "summed delay of bus batches from other workers", "bus_lag_seconds"),
+    ("huashu_bus_batches_received", "bus batches received from other workers", "bus_batches"),
+    ("huashu_bus_dropped", "bus batches this worker could not publish", "bus_dropped"),
+)
