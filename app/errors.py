@@ -50,6 +50,14 @@ class ConversationNotFound(HuashuError):
     code = "not_found"
 
 
+class RecordNotFound(HuashuError):
+    """No commitment or complaint record with that id."""
+
+
+class RecordConflict(HuashuError):
+    """The record changed since it was read; read it again and redo the change."""
+
+
 class StorageError(HuashuError):
     code = "storage_error"
 

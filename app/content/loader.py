@@ -34,6 +34,7 @@ from app.content.model import (
     Route,
     StageCues,
     StateSpec,
+    Survey,
     Template,
 )
 from app.content.yamlio import LineDict, line_of, load_yaml_text, read_text_file
@@ -81,6 +82,7 @@ _FLOW_KEYS = {
     "topics",
     "counters",
     "takeover",
+    "survey",
 }
 
 
@@ -288,6 +290,7 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
         topics=_names(raw.get("topics"), out.intents, "topics", ctx, out),
         counters=tuple(str(c) for c in _as_list(raw.get("counters"))),
         takeover=str(raw["takeover"]) if raw.get("takeover") is not None else None,
+        survey=bool(raw.get("survey", False)),
         file=file,
     )
 
@@ -458,6 +461,30 @@ def _parse_restatement(raw: Any, file: str, out: _Collector) -> Restatement:
     )
 
 
+def _parse_survey(raw: Any, file: str, out: _Collector) -> Survey | None:
+    """`ask:`/`thanks:` (channel → text) and `scores:` (score → the words that say it), plus `fillers:`."""
+    if not isinstance(raw, dict):
+        out.add(SchemaError("survey.yaml must be a mapping with `ask`, `thanks` and `scores`", file=file, line=1))
+        return None
+    texts: dict[str, dict[str, str]] = {}
+    for key in ("ask", "thanks"):
+        value = raw.get(key)
+        if not isinstance(value, dict) or not value or not all(isinstance(v, str) and v.strip() for v in value.values()):
+            out.add(SchemaError(f"`{key}` must map channels to non-empty texts", file=file, line=line_of(raw, key)))
+            return None
+        unknown = sorted(set(map(str, value)) - set(CHANNELS))
+        if unknown:
+            out.add(SchemaError(f"`{key}` names unknown channels {unknown}", file=file, line=line_of(raw, key), hint=f"channels are: {', '.join(CHANNELS)}"))
+        texts[key] = {str(k): v for k, v in value.items()}
+    scores: dict[str, int] = {}
+    for score, words in (raw.get("scores") or {}).items():
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            out.add(SchemaError(f"score {score!r} is not 1–5", file=file, line=line_of(raw, "scores")))
+            continue
+        scores.update((str(word), score) for word in _as_list(words))
+    return Survey(texts["ask"], texts["thanks"], scores, tuple(str(f) for f in _as_list(raw.get("fillers"))))
+
+
 # ---------------------------------------------------------------- intents
 
 _INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -603,6 +630,13 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         _parse_restatement(restate_raw, str(scripts_dir / "restate.yaml"), out) if restate_raw is not None else Restatement()
     )
 
+    survey_path = scripts_dir / "survey.yaml"
+    survey = None
+    if survey_path.exists():  # optional: a pack whose flows ask for no rating needs none
+        digest.update(b"survey.yaml" + survey_path.read_bytes())
+        survey_raw = _read(survey_path, out)
+        survey = _parse_survey(survey_raw, str(survey_path), out) if survey_raw is not None else None
+
     content = Content(
         flows=flows,
         phrases=phrases,
@@ -610,6 +644,7 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         forbidden=tuple(forbidden),
         stage_cues=cues,
         restatement=restatement,
+        survey=survey,
         intents=intents,
         version=digest.hexdigest()[:12],
     )

@@ -6,6 +6,7 @@ Built once at start-up by `app.content.loader` and shared read-only by every con
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -160,6 +161,7 @@ class Flow:
     topics: frozenset[str] = frozenset()
     counters: tuple[str, ...] = ()  # the counters the flow's routes `count` (the engine keeps ENGINE_COUNTERS)
     takeover: str | None = None  # where a hand-off continues when a human takes over (default: listening)
+    survey: bool = False  # at the end, ask for a rating (scripts_zh/survey.yaml) and take a digit reply as one
     file: str = ""
 
     def routes_for(self, state: str) -> tuple[Route, ...]:
@@ -209,6 +211,30 @@ class Restatement:
 
 
 @dataclass(frozen=True, slots=True)
+class Survey:
+    """The satisfaction survey at close (scripts_zh/survey.yaml): what is said per channel, and the words
+    a reply may use for a score ("5", "五分", "５星"…), so a phone customer rates with a digit."""
+
+    ask: Mapping[str, str] = field(default_factory=dict)  # channel → the question
+    thanks: Mapping[str, str] = field(default_factory=dict)  # channel → the thanks for a rating
+    scores: Mapping[str, int] = field(default_factory=dict)  # a word → its score (1–5)
+    fillers: tuple[str, ...] = ()  # words around the score that change nothing ("我打", "分")
+
+    def score(self, text: str) -> int | None:
+        """The rating a reply gives, or None when the reply is anything but a score."""
+        rest = unicodedata.normalize("NFKC", text).strip()
+        for filler in sorted(self.fillers, key=len, reverse=True):
+            rest = rest.replace(filler, "")
+        rest = rest.strip(" .,!~。!,~")
+        if rest in self.scores:
+            return self.scores[rest]
+        return int(rest) if rest in _DIGIT_SCORES else None
+
+
+_DIGIT_SCORES = frozenset("12345")
+
+
+@dataclass(frozen=True, slots=True)
 class IntentSpec:
     """One intent of a pack (scripts_zh/nlu/intents/*.yaml): what it means and the examples it is fit on."""
 
@@ -241,5 +267,6 @@ class Content:
     forbidden: tuple[ForbiddenPhrase, ...] = ()
     stage_cues: StageCues = field(default_factory=StageCues)
     restatement: Restatement = field(default_factory=Restatement)
+    survey: Survey | None = None  # None: the pack has no scripts_zh/survey.yaml
     intents: Mapping[str, IntentSpec] = field(default_factory=dict)  # in declaration order
     version: str = ""  # a digest of all files, so QA reports can say which content they used

@@ -52,6 +52,8 @@ def _check_flow(flow: Flow, content: Content) -> list[ContentDefect]:
     if flow.initial not in flow.states:
         defects.append(UnknownStateError(f"initial state {flow.initial!r} does not exist", file=flow.file, flow=flow.name, line=1, hint="set `initial` to one of the states"))
         return defects
+    if flow.survey:
+        defects.extend(_check_survey(flow, content))
     if flow.takeover is not None and flow.takeover not in flow.states:
         defects.append(UnknownStateError(f"`takeover` names unknown state {flow.takeover!r}", file=flow.file, flow=flow.name, line=1, hint=f"states are: {', '.join(flow.states)}"))
     for route in flow.always:
@@ -81,6 +83,18 @@ def _check_flow(flow: Flow, content: Content) -> list[ContentDefect]:
         return defects  # the graph checks below would only repeat these
     defects.extend(_check_graph(flow))
     return defects
+
+
+def _check_survey(flow: Flow, content: Content) -> Iterator[ContentDefect]:
+    """A flow that asks for a rating needs the survey's texts for each of its channels (email takes none)."""
+    survey = content.survey
+    if survey is None:
+        yield MissingPhrasing("flow asks for a rating (`survey: true`) but scripts_zh/survey.yaml is missing", file=flow.file, flow=flow.name, line=1, hint="add scripts_zh/survey.yaml (docs/aftercare.md)")
+        return
+    for channel in sorted(flow.channels - {"email"}):
+        for part, texts in (("ask", survey.ask), ("thanks", survey.thanks)):
+            if channel not in texts:
+                yield MissingPhrasing(f"survey has no `{part}` text for channel {channel!r}", file=flow.file, flow=flow.name, line=1, hint=f"add `{part}: {{{channel}: …}}` to scripts_zh/survey.yaml")
 
 
 def _check_coverage(flow: Flow, spec: StateSpec, content: Content) -> Iterator[ContentDefect]:

@@ -21,8 +21,10 @@ from app.engine.events import (
     HandoffRequested,
     MessageUnderstood,
     ModeChanged,
+    RatingGiven,
     SlotSet,
     StateEntered,
+    SurveyRequested,
 )
 from app.vocab import Mode
 
@@ -49,6 +51,8 @@ class Conversation:
     awaiting_agent: bool = False
     taken_over: bool = False  # a human took over from the bot: hand-off phrasings are not for them
     ended: bool = False
+    survey_pending: bool = False  # asked for a rating and none given yet: a digit reply is the rating
+    rating: int | None = None
 
     # ------------------------------------------------------------ the fold
 
@@ -90,6 +94,12 @@ class Conversation:
                 self.ended = True
             case ConversationReopened():
                 self.ended = False
+                self.survey_pending = False
+            case SurveyRequested():
+                self.survey_pending = self.rating is None
+            case RatingGiven():
+                self.rating = event.score
+                self.survey_pending = False
 
     def _bump(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -116,6 +126,8 @@ class Conversation:
             awaiting_agent=self.awaiting_agent,
             taken_over=self.taken_over,
             ended=self.ended,
+            survey_pending=self.survey_pending,
+            rating=self.rating,
         )
 
     # ------------------------------------------------------------ JSON
@@ -135,6 +147,8 @@ class Conversation:
             "awaiting_agent": self.awaiting_agent,
             "taken_over": self.taken_over,
             "ended": self.ended,
+            "survey_pending": self.survey_pending,
+            "rating": self.rating,
         }
 
     @classmethod
@@ -153,4 +167,6 @@ class Conversation:
             awaiting_agent=bool(data.get("awaiting_agent", False)),
             taken_over=bool(data.get("taken_over", False)),
             ended=bool(data.get("ended", False)),
+            survey_pending=bool(data.get("survey_pending", False)),
+            rating=int(data["rating"]) if data.get("rating") is not None else None,
         )

@@ -129,6 +129,16 @@ class ModeChanged(Event):
     at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RatingGiven(Event):
+    """The customer rated the service (1–5): a `rate` frame, or a digit reply to the survey."""
+
+    type: ClassVar[str] = "rating_given"
+    score: int
+    comment: str = ""
+    at: datetime | None = None
+
+
 # ------------------------------------------------------------ derived events (from the engine)
 
 
@@ -195,6 +205,13 @@ class ConversationEnded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyRequested(Event):
+    """The conversation ended and the flow asks for a rating: a digit reply is taken as one."""
+
+    type: ClassVar[str] = "survey_requested"
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationReopened(Event):
     """The customer wrote again after the end; the script picks up at listening."""
 
@@ -212,6 +229,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SlotSet,
         GotoRequested,
         ModeChanged,
+        RatingGiven,
         MessageUnderstood,
         AgentTurnTagged,
         StateEntered,
@@ -220,6 +238,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ActionRequested,
         HandoffRequested,
         ConversationEnded,
+        SurveyRequested,
         ConversationReopened,
     )
 }

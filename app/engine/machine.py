@@ -1,4 +1,4 @@
-"""The only module that imports pytransitions.
+"""The engine's only module that imports pytransitions (the complaint record has a machine of its own: app/aftercare/complaints.py).
 
 One `Machine(model=None, auto_transitions=False)` per flow, built once and shared by every conversation:
 a conversation is not a model registered with the machine, so a live conversation costs bytes, not a

@@ -32,8 +32,10 @@ from app.engine.events import (
     HandoffRequested,
     MessageUnderstood,
     ModeChanged,
+    RatingGiven,
     SlotSet,
     StateEntered,
+    SurveyRequested,
 )
 from app.engine.machine import (
     ACTION_DONE,
@@ -55,6 +57,9 @@ from app.vocab import Mode, Stage
 
 MAX_STEPS_PER_TURN: Final = 16
 _CORRECTING_STAGES: Final = frozenset({Stage.CLARIFY, Stage.CONFIRM})
+# The survey's lines are no phrasings of the collection (scripts_zh/survey.yaml): these ids mark them.
+SURVEY_ASK: Final = "survey.ask"
+SURVEY_THANKS: Final = "survey.thanks"
 RELOAD_TRIGGER: Final = "reload"  # a state the reloaded pack no longer has was left this way
 _NO_DATE: Final = date(1970, 1, 1)  # events without a timestamp resolve relative dates against a fixed day
 
@@ -172,7 +177,7 @@ class Engine:
                 self._move(turn, goto_trigger(event.state), None, speak=True)
             case ModeChanged():
                 self._on_mode(turn, event)
-            case SlotSet():
+            case SlotSet() | RatingGiven():
                 pass  # applied by the fold; the script does not move
             case _:
                 raise EngineError(f"{event.type!r} is not an input event")
@@ -220,6 +225,8 @@ class Engine:
                 handoff=analysis.handoff,
             )
         )
+        if turn.conversation.survey_pending and self._rated(turn, event):
+            return analysis
         slots = turn.conversation.slots
         for name, value in analysis.slots.items():
             if slots.get(name) != value:
@@ -358,9 +365,36 @@ class Engine:
         if spec.final:
             if spec.stage != Stage.HAND_OFF:
                 turn.emit(ConversationEnded(reason=spec.name))
+                self._ask_survey(turn, speak=speak)
             return
         if spec.then:
             self._move(turn, NEXT, None, speak=speak)
+
+    # ------------------------------------------------------------ the satisfaction survey
+
+    def _ask_survey(self, turn: _Turn, *, speak: bool) -> None:
+        """At the end, a flow with `survey: true` asks for a rating once; the bot says the question (a human
+        agent's customer gets the widget's rating buttons, or the phone system's prompt)."""
+        survey = self.content.survey
+        conversation = turn.conversation
+        if not turn.flow.survey or survey is None or conversation.rating is not None:
+            return
+        turn.emit(SurveyRequested())
+        question = survey.ask.get(conversation.channel)
+        if speak and question and conversation.mode == Mode.BOT:
+            turn.emit(BotSaid(question, SURVEY_ASK, Stage.FAREWELL))
+
+    def _rated(self, turn: _Turn, event: CustomerSaid) -> bool:
+        """A reply that is only a score ("5", "五分") rates the service; the conversation stays ended."""
+        survey = self.content.survey
+        score = survey.score(event.text) if survey is not None else None
+        if survey is None or score is None:
+            return False
+        turn.emit(RatingGiven(score, at=event.at))
+        thanks = survey.thanks.get(turn.conversation.channel)
+        if thanks and turn.conversation.mode == Mode.BOT:
+            turn.emit(BotSaid(thanks, SURVEY_THANKS, Stage.FAREWELL))
+        return True
 
     def _rank(self, conversation: Conversation, spec: StateSpec, words: str, limit: int) -> list[Suggestion]:
         return self.suggester.rank(

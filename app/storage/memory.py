@@ -12,7 +12,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from app.errors import ConversationExists, ConversationNotFound, SeqConflict, StorageError
+from app.aftercare.complaints import ComplaintRecord
+from app.aftercare.records import Commitment, CommitmentStatus, Rating
+from app.errors import (
+    ConversationExists,
+    ConversationNotFound,
+    RecordConflict,
+    RecordNotFound,
+    SeqConflict,
+    StorageError,
+)
 from app.storage.models import (
     ConversationSnapshot,
     NewConversation,
@@ -38,6 +47,9 @@ class MemoryTranscriptStore:
         self._messages: dict[str, list[StoredMessage]] = {}
         self._by_client_id: dict[tuple[str, str], StoredMessage] = {}
         self._orders: dict[str, dict[str, str]] = {}
+        self._ratings: dict[str, Rating] = {}
+        self._commitments: dict[str, Commitment] = {}
+        self._complaints: dict[str, ComplaintRecord] = {}
 
     async def open(self) -> None:
         if self._state == "closed":
@@ -196,3 +208,108 @@ class MemoryTranscriptStore:
         self._check_open()
         found = self._orders.get(order_id)
         return dict(found) if found is not None else None
+
+    # -- aftercare ---------------------------------------------------------------------------------
+    # The records are frozen dataclasses (tuples inside), so handing them out needs no copies.
+
+    async def save_rating(self, rating: Rating) -> None:
+        self._check_open()
+        self._conversation(rating.conversation_id)
+        self._ratings[rating.conversation_id] = replace(rating, at=as_utc(rating.at, "at"))
+        self._commit()
+
+    async def rating(self, conversation_id: str) -> Rating | None:
+        self._check_open()
+        return self._ratings.get(conversation_id)
+
+    async def ratings(self, *, since: datetime | None = None, until: datetime | None = None) -> list[Rating]:
+        self._check_open()
+        return sorted(
+            (r for r in self._ratings.values() if (since is None or r.at >= since) and (until is None or r.at < until)),
+            key=lambda r: (r.at, r.conversation_id),
+        )
+
+    async def add_commitments(self, commitments: Sequence[Commitment]) -> None:
+        self._check_open()
+        for commitment in commitments:
+            self._conversation(commitment.conversation_id)
+        for commitment in commitments:
+            self._commitments.setdefault(commitment.id, commitment)
+        self._commit()
+
+    async def commitments(
+        self,
+        *,
+        now: datetime,
+        status: CommitmentStatus | None = None,
+        conversation_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+    ) -> list[Commitment]:
+        self._check_open()
+        check_page(limit, offset)
+        matching = sorted(
+            (
+                c
+                for c in self._commitments.values()
+                if (status is None or c.status(now) == status)
+                and (conversation_id is None or c.conversation_id == conversation_id)
+            ),
+            key=lambda c: (c.due_at, c.id),
+        )
+        return matching[offset : offset + limit]
+
+    async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
+        self._check_open()
+        found = self._commitments.get(commitment_id)
+        if found is None:
+            raise RecordNotFound(f"no commitment {commitment_id!r}")
+        if found.done_at is None:
+            found = self._commitments[commitment_id] = found.completed(by, as_utc(at, "at"))
+            self._commit()
+        return found
+
+    async def add_complaint(self, record: ComplaintRecord) -> ComplaintRecord:
+        self._check_open()
+        self._conversation(record.conversation_id)
+        existing = next((c for c in self._complaints.values() if c.conversation_id == record.conversation_id), None)
+        if existing is not None:
+            return existing
+        json_copy(record.to_dict(), "complaint")  # refused here exactly when the database would refuse it
+        self._complaints[record.id] = record
+        self._commit()
+        return record
+
+    async def complaint(self, complaint_id: str) -> ComplaintRecord:
+        self._check_open()
+        found = self._complaints.get(complaint_id)
+        if found is None:
+            raise RecordNotFound(f"no complaint record {complaint_id!r}")
+        return found
+
+    async def complaint_for(self, conversation_id: str) -> ComplaintRecord | None:
+        self._check_open()
+        return next((c for c in self._complaints.values() if c.conversation_id == conversation_id), None)
+
+    async def complaints(
+        self, *, status: str | None = None, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> list[ComplaintRecord]:
+        self._check_open()
+        check_page(limit, offset)
+        matching = sorted(
+            (c for c in self._complaints.values() if status is None or c.status == status),
+            key=lambda c: (c.created_at, c.id),
+            reverse=True,
+        )
+        return matching[offset : offset + limit]
+
+    async def update_complaint(self, record: ComplaintRecord, *, expected_version: int) -> None:
+        self._check_open()
+        stored = await self.complaint(record.id)
+        if stored.version != expected_version:
+            raise RecordConflict(
+                f"complaint record {record.id!r} is at version {stored.version}, not {expected_version}: read it again"
+            )
+        json_copy(record.to_dict(), "complaint")
+        self._complaints[record.id] = record
+        self._commit()

@@ -13,17 +13,27 @@ import asyncio
 import copy
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from app.errors import ConversationExists, ConversationNotFound, HuashuError, SeqConflict, StorageError
+from app.aftercare.complaints import ComplaintRecord
+from app.aftercare.records import Commitment, CommitmentStatus, Rating
+from app.errors import (
+    ConversationExists,
+    ConversationNotFound,
+    HuashuError,
+    RecordConflict,
+    RecordNotFound,
+    SeqConflict,
+    StorageError,
+)
 from app.storage.checkpoint import CHECKPOINT_INTERVAL_S, WalCheckpointer
 from app.storage.database import JsonText, make_engine, mask_url, parse_url
 from app.storage.models import (
@@ -51,14 +61,19 @@ from app.storage.statements import (
     MESSAGE_BY_CLIENT_ID,
     MESSAGES_AFTER,
     UPDATE_SNAPSHOT,
+    commitments_t,
+    complaints_t,
     conversations,
     demo_orders,
+    ratings_t,
 )
 from app.storage.store import DEFAULT_PAGE_SIZE, StoreStats, check_page
 from app.storage.writer import MAX_BATCH, GroupCommitWriter
 
 T = TypeVar("T")
 READ_POOL_SIZE = 4
+RATING_FIELDS = tuple(f.name for f in fields(Rating))
+COMMITMENT_FIELDS = tuple(f.name for f in fields(Commitment))
 
 
 def _translate(exc: BaseException, what: str) -> BaseException:
@@ -455,3 +470,200 @@ class SqlTranscriptStore:
             return {name: row._mapping[name] for name in DEMO_ORDER_FIELDS} if row is not None else None
 
         return await self._read(f"read demo order {order_id}", run)
+
+    # -- aftercare ---------------------------------------------------------------------------------
+    # Few and small writes (a rating, a promise, a complaint step): plain statements through the writer.
+
+    async def save_rating(self, rating: Rating) -> None:
+        values = {**_rating_values(rating), "at": as_utc(rating.at, "at")}
+
+        def run(conn: Connection) -> None:
+            self._require(conn, rating.conversation_id)
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            stmt = dialect_insert(ratings_t).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[ratings_t.c.conversation_id],
+                set_={name: stmt.excluded[name] for name in values if name != "conversation_id"},
+            )
+            conn.execute(stmt)
+
+        await self._write(f"rate conversation {rating.conversation_id}", run)
+
+    async def rating(self, conversation_id: str) -> Rating | None:
+        def run(conn: Connection) -> Rating | None:
+            row = conn.execute(select(ratings_t).where(ratings_t.c.conversation_id == conversation_id)).first()
+            return Rating(**row._mapping) if row is not None else None
+
+        return await self._read(f"read the rating of {conversation_id}", run)
+
+    async def ratings(self, *, since: datetime | None = None, until: datetime | None = None) -> list[Rating]:
+        conditions = []
+        if since is not None:
+            conditions.append(ratings_t.c.at >= as_utc(since, "since"))
+        if until is not None:
+            conditions.append(ratings_t.c.at < as_utc(until, "until"))
+
+        def run(conn: Connection) -> list[Rating]:
+            rows = conn.execute(
+                select(ratings_t).where(*conditions).order_by(ratings_t.c.at, ratings_t.c.conversation_id)
+            )
+            return [Rating(**row._mapping) for row in rows]
+
+        return await self._read("read ratings", run)
+
+    async def add_commitments(self, commitments: Sequence[Commitment]) -> None:
+        rows = [_commitment_values(c) for c in commitments]
+        if not rows:
+            return
+
+        def run(conn: Connection) -> None:
+            for conversation_id in {row["conversation_id"] for row in rows}:
+                self._require(conn, conversation_id)
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(dialect_insert(commitments_t).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+
+        await self._write("add commitments", run)
+
+    async def commitments(
+        self,
+        *,
+        now: datetime,
+        status: CommitmentStatus | None = None,
+        conversation_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+    ) -> list[Commitment]:
+        check_page(limit, offset)
+        now = as_utc(now, "now")
+        c = commitments_t.c
+        conditions = {
+            None: [],
+            "done": [c.done_at.is_not(None)],
+            "open": [c.done_at.is_(None), c.due_at >= now],
+            "overdue": [c.done_at.is_(None), c.due_at < now],
+        }[status]
+        if conversation_id is not None:
+            conditions.append(c.conversation_id == conversation_id)
+
+        def run(conn: Connection) -> list[Commitment]:
+            rows = conn.execute(
+                select(commitments_t).where(*conditions).order_by(c.due_at, c.id).limit(limit).offset(offset)
+            )
+            return [Commitment(**row._mapping) for row in rows]
+
+        return await self._read("list commitments", run)
+
+    async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
+        at = as_utc(at, "at")
+        c = commitments_t.c
+
+        def run(conn: Connection) -> Commitment:
+            # Only an open one is changed, so the first to mark it done stays on record.
+            conn.execute(
+                update(commitments_t)
+                .where(c.id == commitment_id, c.done_at.is_(None))
+                .values(done_at=at, done_by=by)
+            )
+            row = conn.execute(select(commitments_t).where(c.id == commitment_id)).first()
+            if row is None:
+                raise RecordNotFound(f"no commitment {commitment_id!r}")
+            return Commitment(**row._mapping)
+
+        return await self._write(f"complete commitment {commitment_id}", run)
+
+    async def add_complaint(self, record: ComplaintRecord) -> ComplaintRecord:
+        values = _complaint_values(record)
+
+        def run(conn: Connection) -> ComplaintRecord:
+            self._require(conn, record.conversation_id)
+            dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(
+                dialect_insert(complaints_t).values(values).on_conflict_do_nothing(index_elements=["conversation_id"])
+            )
+            row = conn.execute(
+                select(complaints_t.c.record).where(complaints_t.c.conversation_id == record.conversation_id)
+            ).one()
+            return ComplaintRecord.from_dict(row.record)
+
+        return await self._write(f"open a complaint record for {record.conversation_id}", run)
+
+    async def complaint(self, complaint_id: str) -> ComplaintRecord:
+        def run(conn: Connection) -> ComplaintRecord:
+            row = conn.execute(select(complaints_t.c.record).where(complaints_t.c.id == complaint_id)).first()
+            if row is None:
+                raise RecordNotFound(f"no complaint record {complaint_id!r}")
+            return ComplaintRecord.from_dict(row.record)
+
+        return await self._read(f"read complaint record {complaint_id}", run)
+
+    async def complaint_for(self, conversation_id: str) -> ComplaintRecord | None:
+        def run(conn: Connection) -> ComplaintRecord | None:
+            row = conn.execute(
+                select(complaints_t.c.record).where(complaints_t.c.conversation_id == conversation_id)
+            ).first()
+            return ComplaintRecord.from_dict(row.record) if row is not None else None
+
+        return await self._read(f"read the complaint record of {conversation_id}", run)
+
+    async def complaints(
+        self, *, status: str | None = None, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> list[ComplaintRecord]:
+        check_page(limit, offset)
+        c = complaints_t.c
+        conditions = [c.status == status] if status is not None else []
+
+        def run(conn: Connection) -> list[ComplaintRecord]:
+            rows = conn.execute(
+                select(c.record).where(*conditions).order_by(c.created_at.desc(), c.id.desc()).limit(limit).offset(offset)
+            )
+            return [ComplaintRecord.from_dict(row.record) for row in rows]
+
+        return await self._read("list complaint records", run)
+
+    async def update_complaint(self, record: ComplaintRecord, *, expected_version: int) -> None:
+        values = _complaint_values(record)
+        c = complaints_t.c
+
+        def run(conn: Connection) -> None:
+            # Compare-and-set on the version: two people moving one record cannot both win.
+            changed = conn.execute(
+                update(complaints_t)
+                .where(c.id == record.id, c.version == expected_version)
+                .values({k: v for k, v in values.items() if k not in ("id", "conversation_id", "created_at")})
+            ).rowcount
+            if changed == 1:
+                return
+            stored = conn.execute(select(c.version).where(c.id == record.id)).first()
+            if stored is None:
+                raise RecordNotFound(f"no complaint record {record.id!r}")
+            raise RecordConflict(
+                f"complaint record {record.id!r} is at version {stored.version}, not {expected_version}: read it again"
+            )
+
+        await self._write(f"update complaint record {record.id}", run)
+
+
+def _rating_values(rating: Rating) -> dict[str, Any]:
+    return {name: getattr(rating, name) for name in RATING_FIELDS}
+
+
+def _commitment_values(commitment: Commitment) -> dict[str, Any]:
+    values = {name: getattr(commitment, name) for name in COMMITMENT_FIELDS}
+    for name in ("made_at", "due_at", "done_at"):
+        if values[name] is not None:
+            values[name] = as_utc(values[name], name)
+    return values
+
+
+def _complaint_values(record: ComplaintRecord) -> dict[str, Any]:
+    data = record.to_dict()
+    json_text(data, "complaint record")  # a value with no JSON form fails here, naming what
+    return {
+        "id": record.id,
+        "conversation_id": record.conversation_id,
+        "status": record.status,
+        "version": record.version,
+        "record": data,
+        "created_at": as_utc(record.created_at, "created_at"),
+        "updated_at": as_utc(record.updated_at, "updated_at"),
+    }

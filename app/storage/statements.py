@@ -33,11 +33,21 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import JSON
 from sqlmodel import SQLModel
 
-from app.storage.tables import ConversationRecord, DemoOrderRecord, MessageRecord
+from app.storage.tables import (
+    CommitmentRecord,
+    ComplaintRow,
+    ConversationRecord,
+    DemoOrderRecord,
+    MessageRecord,
+    RatingRecord,
+)
 
 conversations: Table = SQLModel.metadata.tables[ConversationRecord.__tablename__]
 messages_t: Table = SQLModel.metadata.tables[MessageRecord.__tablename__]
 demo_orders: Table = SQLModel.metadata.tables[DemoOrderRecord.__tablename__]
+ratings_t: Table = SQLModel.metadata.tables[RatingRecord.__tablename__]
+commitments_t: Table = SQLModel.metadata.tables[CommitmentRecord.__tablename__]
+complaints_t: Table = SQLModel.metadata.tables[ComplaintRow.__tablename__]
 
 # Everything but the surrogate `id`, which never leaves the database.
 MESSAGE_COLUMNS = [c for c in messages_t.c if c.name != "id"]

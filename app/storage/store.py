@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from app.aftercare.complaints import ComplaintRecord
+from app.aftercare.records import Commitment, CommitmentStatus, Rating
 from app.storage.models import (
     ConversationSnapshot,
     NewConversation,
@@ -117,6 +119,61 @@ class TranscriptStore(Protocol):
     async def demo_order(self, order_id: str) -> dict[str, str] | None:
         """One demo order as a dict, or None."""
         ...
+
+    # -- aftercare (docs/aftercare.md): ratings, commitments, complaint records ---------------------
+
+    async def save_rating(self, rating: Rating) -> None:
+        """Store a conversation's rating, replacing an earlier one; raises `ConversationNotFound`."""
+
+    async def rating(self, conversation_id: str) -> Rating | None:
+        """The conversation's rating, if it has one."""
+        ...
+
+    async def ratings(self, *, since: datetime | None = None, until: datetime | None = None) -> list[Rating]:
+        """Ratings given in [since, until), oldest first."""
+        ...
+
+    async def add_commitments(self, commitments: Sequence[Commitment]) -> None:
+        """Store new commitments; one whose id is stored already is left as it is (re-reading a message
+        records nothing twice). Raises `ConversationNotFound`."""
+
+    async def commitments(
+        self,
+        *,
+        now: datetime,
+        status: CommitmentStatus | None = None,
+        conversation_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+    ) -> list[Commitment]:
+        """Commitments by due time (earliest first); `status` is judged at `now` (see `Commitment.status`)."""
+        ...
+
+    async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
+        """Mark a commitment kept; one done already stays as first marked. Raises `RecordNotFound`."""
+        ...
+
+    async def add_complaint(self, record: ComplaintRecord) -> ComplaintRecord:
+        """Store a new complaint record, unless its conversation has one: then that one comes back."""
+        ...
+
+    async def complaint(self, complaint_id: str) -> ComplaintRecord:
+        """One complaint record; raises `RecordNotFound`."""
+        ...
+
+    async def complaint_for(self, conversation_id: str) -> ComplaintRecord | None:
+        """The complaint record opened by a conversation, if any."""
+        ...
+
+    async def complaints(
+        self, *, status: str | None = None, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> list[ComplaintRecord]:
+        """Complaint records, newest first."""
+        ...
+
+    async def update_complaint(self, record: ComplaintRecord, *, expected_version: int) -> None:
+        """Replace a record if the stored one is still at `expected_version`; raises `RecordConflict`
+        (someone changed it since it was read) or `RecordNotFound`."""
 
 
 def check_page(limit: int, offset: int) -> None:

@@ -108,3 +108,67 @@ class DemoOrderRecord(SQLModel, table=True):
     tracking_no: str = Field(sa_type=String(), nullable=False)
     eta: str = Field(sa_type=String(), nullable=False)  # ISO date, kept as text: it is display data
     product: str = Field(sa_type=String(), nullable=False)
+
+
+def _conversation_fk(table: str) -> list[ForeignKey]:
+    return [ForeignKey("conversations.id", name=f"fk_{table}_conversation_id", ondelete="CASCADE")]
+
+
+class RatingRecord(SQLModel, table=True):
+    """A conversation's satisfaction rating (the latest counts), with what it is aggregated by."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_at", "at"),)
+
+    conversation_id: str = Field(primary_key=True, sa_type=String(), sa_column_args=_conversation_fk("ratings"))
+    score: int = Field(sa_type=Integer(), nullable=False)
+    comment: str = Field(sa_type=Text(), nullable=False)
+    at: datetime = Field(sa_type=UtcDateTime(), nullable=False)
+    channel: str = Field(sa_type=String(), nullable=False)
+    flow: str = Field(sa_type=String(), nullable=False)
+    agent: str | None = Field(default=None, sa_type=String(), nullable=True)
+    intent: str = Field(sa_type=String(), nullable=False)
+
+
+class CommitmentRecord(SQLModel, table=True):
+    """A time-bound promise made to a customer; `done_at` is set when someone marks it kept."""
+
+    __tablename__ = "commitments"
+    # Open commitments by due time: the overdue list and the metric read this.
+    __table_args__ = (
+        Index("ix_commitments_done_due", "done_at", "due_at"),
+        Index("ix_commitments_conversation_id", "conversation_id"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=String())
+    conversation_id: str = Field(sa_type=String(), nullable=False, sa_column_args=_conversation_fk("commitments"))
+    seq: int = Field(sa_type=Integer(), nullable=False)
+    what: str = Field(sa_type=Text(), nullable=False)
+    customer: str = Field(sa_type=String(), nullable=False)
+    promised_by: str = Field(sa_type=String(), nullable=False)
+    source: str = Field(sa_type=String(), nullable=False)
+    phrase_id: str | None = Field(default=None, sa_type=String(), nullable=True)
+    window: str = Field(sa_type=String(), nullable=False)
+    made_at: datetime = Field(sa_type=UtcDateTime(), nullable=False)
+    due_at: datetime = Field(sa_type=UtcDateTime(), nullable=False)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime(), nullable=True)
+    done_by: str | None = Field(default=None, sa_type=String(), nullable=True)
+
+
+class ComplaintRow(SQLModel, table=True):
+    """A complaint record: its status and version as columns (to filter and to update safely), the
+    whole record (facts, timeline, return visits) as `ComplaintRecord.to_dict()` JSON."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", name="uq_complaints_conversation_id"),
+        Index("ix_complaints_status_created_at", "status", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=String())
+    conversation_id: str = Field(sa_type=String(), nullable=False, sa_column_args=_conversation_fk("complaints"))
+    status: str = Field(sa_type=String(), nullable=False)
+    version: int = Field(sa_type=Integer(), nullable=False)
+    record: dict[str, Any] = Field(sa_type=JSON(), nullable=False)
+    created_at: datetime = Field(sa_type=UtcDateTime(), nullable=False)
+    updated_at: datetime = Field(sa_type=UtcDateTime(), nullable=False)

@@ -58,10 +58,11 @@ def chat(engine: Engine) -> Chat:
 
 
 def finish(chat: Chat) -> None:
-    """The closing check, then goodbye: every conversation should end the same way."""
+    """The closing check, then goodbye and the request for a rating: every conversation should end the same way."""
     assert chat.state == "close_check"
-    assert chat.say("没有了,谢谢") == ["farewell"]
-    assert chat.conversation.ended
+    assert chat.say("没有了,谢谢") == ["farewell", "farewell"]
+    assert chat.last.replies[-1].phrase_id == "survey.ask"
+    assert chat.conversation.ended and chat.conversation.survey_pending
 
 
 def test_conversation_opens_with_greeting_and_listens(chat: Chat) -> None:
@@ -180,8 +181,38 @@ def test_unclear_message_is_clarified_then_handed_off(chat: Chat) -> None:
 
 
 def test_thanks_and_goodbye_ends_the_conversation(chat: Chat) -> None:
-    assert chat.say("好的谢谢,再见") == ["farewell"]
+    assert chat.say("好的谢谢,再见") == ["farewell", "farewell"]
     assert chat.conversation.ended
+
+
+def test_a_digit_reply_to_the_survey_is_the_rating_and_keeps_the_conversation_ended(chat: Chat) -> None:
+    chat.say("好的谢谢,再见")
+    assert chat.replies()[-1] == chat.engine.content.survey.ask["online"]  # type: ignore[union-attr]
+
+    assert chat.say("5分") == ["farewell"]
+
+    assert chat.conversation.rating == 5 and chat.conversation.ended and not chat.conversation.survey_pending
+    assert chat.last.replies[0].phrase_id == "survey.thanks"
+
+
+@pytest.mark.parametrize(("reply", "score"), [("1", 1), ("５", 5), ("我打四分", 4), ("三星", 3), ("非常满意", 5)])
+def test_phone_customers_rate_with_a_digit_or_the_words_of_a_score(engine: Engine, reply: str, score: int) -> None:
+    chat = Chat(engine, channel="phone")
+    chat.say("好的谢谢,再见")
+    assert "请按5" in chat.replies()[-1]
+
+    chat.say(reply)
+
+    assert chat.conversation.rating == score
+
+
+def test_anything_but_a_score_after_the_survey_reopens_the_conversation(chat: Chat) -> None:
+    chat.say("好的谢谢,再见")
+
+    chat.say("等等,我还想问一下发票怎么开")
+
+    assert chat.conversation.rating is None and not chat.conversation.ended
+    assert not chat.conversation.survey_pending  # a later "5" is a message again, not a rating
 
 
 def test_another_question_at_the_closing_check_loops_back(chat: Chat) -> None:

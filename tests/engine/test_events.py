@@ -17,6 +17,8 @@ from app.engine.events import (
     BotSaid,
     ConversationEnded,
     ConversationReopened,
+    RatingGiven,
+    SurveyRequested,
     ConversationStarted,
     CounterIncremented,
     CustomerSaid,
@@ -48,6 +50,8 @@ EXAMPLES: list[Event] = [
     ActionRequested("lookup_order", {"order_id": "202611180001"}),
     HandoffRequested("customer_message"),
     ConversationEnded("ended"),
+    SurveyRequested(),
+    RatingGiven(4, "师傅很耐心", at=AT),
     ConversationReopened(),
 ]
 

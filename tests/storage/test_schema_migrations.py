@@ -26,6 +26,8 @@ from app.storage.migrate import (
 )
 from app.storage.sql import SqlTranscriptStore
 
+TABLES = ("conversations", "messages", "demo_orders", "ratings", "commitments", "complaints")
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -62,7 +64,7 @@ def _inspect(url: str) -> dict[str, object]:
                     u["name"]: tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
                 },
             }
-            for table in ("conversations", "messages", "demo_orders")
+            for table in TABLES
         }
     finally:
         engine.dispose()
@@ -80,7 +82,7 @@ def _expected() -> dict[str, object]:
             },
         }
         for table in SQLModel.metadata.sorted_tables
-        if table.name in ("conversations", "messages", "demo_orders")
+        if table.name in TABLES
     }
 
 
@@ -108,7 +110,7 @@ def test_the_drift_check_notices_a_difference(tmp_path: Path) -> None:
 def test_fresh_database_has_no_revision_until_upgraded(empty_database: str) -> None:
     assert current_revision(empty_database) is None
     upgrade(empty_database)
-    assert current_revision(empty_database) == head_revision() == "0001"
+    assert current_revision(empty_database) == head_revision() == "0002"
 
 
 def test_ensure_migrated_refuses_an_unmigrated_database_then_passes(empty_database: str) -> None:
@@ -118,7 +120,7 @@ def test_ensure_migrated_refuses_an_unmigrated_database_then_passes(empty_databa
         ensure_migrated(url)
 
     message = str(refused.value)
-    assert "is not migrated (current: none, expected: 0001): run `huashu db upgrade`" in message
+    assert "is not migrated (current: none, expected: 0002): run `huashu db upgrade`" in message
     assert "s3cret" not in message
     if url.startswith("postgresql"):  # trust auth ignores the password; SQLite URLs have none
         assert "***@" in message

@@ -1,0 +1,1 @@
+"""After the chat: satisfaction ratings, kept promises and the complaint record (docs/aftercare.md)."""
