@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api import letters, pages, rest, ws_assist, ws_chat
+from app.api import aftercare, letters, pages, rest, ws_assist, ws_chat
 from app.api import qa as qa_api
+from app.api.aftercare_recorder import AftercareRecorder
 from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
 from app.api.deps import Services
 from app.api.errors import ERROR_RESPONSES, HTTP_STATUS, error_code
@@ -69,6 +70,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     auth = AgentAuth(credentials, ticket_ttl=settings.ticket_ttl_seconds, nonces=nonces, ticket_salt=salt)
     metrics = Metrics()
     conversations.on_handoff = metrics.handoffs.inc
+    conversations.after_commit = AftercareRecorder(store, lambda: conversations.engine.content.promises).after_turn
     metrics.watch(lambda: {
         "conversations_live": conversations.live_count, "commits": store.stats.commits,
         "commit_seconds": store.stats.commit_seconds, "failed_commits": store.stats.failed_commits,
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "(see docs/protocol.md).",
         lifespan=lifespan,
     )
-    for router in (rest.router, qa_api.router, letters.router):
+    for router in (rest.router, qa_api.router, letters.router, aftercare.router):
         app.include_router(router, responses=ERROR_RESPONSES)  # every refusal in the spec, with its shape
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)

@@ -1,6 +1,9 @@
 """The transcript interchange format: one JSON object per conversation, one per line (JSON Lines).
 
-    {"id", "channel", "agent"?, "flow"?, "turns": [{"role": "agent|customer|bot", "text", "ts"?}]}
+    {"id", "channel", "agent"?, "flow"?, "turns": [{"role": "agent|customer|bot", "text", "ts"?}], "aftercare"?}
+
+`aftercare` (exports of stored conversations, docs/aftercare.md): `{"rating"?: {"score", "comment", "at"},
+"commitments"?: [{…, "status", "turn"}], "complaint"?: {…}}`; QA reads the rating and the commitments.
 
 `huashu export` and `/api/conversations/{id}/export` write it; QA replay reads it.
 """
@@ -48,6 +51,7 @@ class Transcript:
     # QA does not expect the greeting / the closing there. Wire: "partial": {"start": bool, "end": bool}.
     partial_start: bool = False
     partial_end: bool = False
+    aftercare: dict[str, Any] = field(default_factory=dict)  # what followed the chat (see the module docstring)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "channel": self.channel}
@@ -58,6 +62,8 @@ class Transcript:
         if self.partial_start or self.partial_end:
             data["partial"] = {"start": self.partial_start, "end": self.partial_end}
         data["turns"] = [t.to_dict() for t in self.turns]
+        if self.aftercare:
+            data["aftercare"] = self.aftercare
         return data
 
     @classmethod
@@ -105,7 +111,33 @@ class Transcript:
         return cls(
             id=str(ident), channel=channel, turns=tuple(turns), agent=data.get("agent"), flow=data.get("flow"),
             partial_start=partial.get("start", False), partial_end=partial.get("end", False),
+            aftercare=_aftercare(data.get("aftercare"), len(turns)),
         )
+
+
+def _aftercare(value: Any, turns: int) -> dict[str, Any]:
+    """The `aftercare` object, checked where QA relies on it (the rating's score, each commitment's turn and status)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TranscriptError('field "aftercare" must be an object')
+    rating = value.get("rating")
+    if rating is not None and (not isinstance(rating, dict) or rating.get("score") not in range(1, 6)
+                               or isinstance(rating.get("score"), bool)):
+        raise TranscriptError('aftercare.rating must be an object with "score" 1-5')
+    commitments = value.get("commitments", [])
+    if not isinstance(commitments, list):
+        raise TranscriptError('aftercare.commitments must be a list')
+    for index, item in enumerate(commitments):
+        where = f"aftercare.commitments[{index}]"
+        if not isinstance(item, dict):
+            raise TranscriptError(f"{where} must be an object")
+        turn = item.get("turn")
+        if turn is not None and (not isinstance(turn, int) or isinstance(turn, bool) or not 0 <= turn < turns):
+            raise TranscriptError(f"{where}.turn must be the index of one of the turns (0-{turns - 1})")
+        if item.get("status") not in ("open", "overdue", "done"):
+            raise TranscriptError(f'{where}.status must be "open", "overdue" or "done"')
+    return value
 
 
 @dataclass(frozen=True, slots=True)

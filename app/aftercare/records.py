@@ -6,8 +6,9 @@ The complaint record, which has a process of its own, is in `complaints.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 SCORES: Final = range(1, 6)
@@ -97,3 +98,33 @@ class Commitment:
             "done_at": _iso(self.done_at),
             "done_by": self.done_by,
         }
+
+
+def summarise_ratings(ratings: Sequence[Rating], *, day_of: Callable[[datetime], date]) -> dict[str, Any]:
+    """Ratings aggregated overall and by agent, flow, intent and day (`day_of` puts a time in the
+    business's day). CSAT is the share of 4s and 5s, the usual definition."""
+
+    def group(key: Callable[[Rating], str]) -> list[dict[str, Any]]:
+        groups: dict[str, list[int]] = {}
+        for rating in ratings:
+            groups.setdefault(key(rating), []).append(rating.score)
+        return [{"key": name, **_figures(scores)} for name, scores in sorted(groups.items())]
+
+    return {
+        **_figures([r.score for r in ratings]),
+        "by_agent": group(lambda r: r.agent or "bot"),
+        "by_flow": group(lambda r: r.flow),
+        "by_intent": group(lambda r: r.intent),
+        "by_channel": group(lambda r: r.channel),
+        "by_day": group(lambda r: day_of(r.at).isoformat()),
+    }
+
+
+def _figures(scores: Sequence[int]) -> dict[str, Any]:
+    count = len(scores)
+    return {
+        "count": count,
+        "average": round(sum(scores) / count, 2) if count else None,
+        "csat": round(sum(1 for s in scores if s >= 4) / count, 4) if count else None,
+        "scores": {str(s): scores.count(s) for s in SCORES},
+    }

@@ -13,7 +13,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 
-from app.errors import ConversationNotFound, HuashuError, StorageError, UnknownState
+from app.aftercare.complaints import TransitionRefused
+from app.errors import ConversationNotFound, HuashuError, RecordConflict, RecordNotFound, StorageError, UnknownState
 
 
 class ApiError(HuashuError):
@@ -37,6 +38,8 @@ HTTP_STATUS: Final[dict[str, int]] = {
     "not_found": 404,
     "unauthorized": 401,
     "unknown_state": 422,
+    "transition_refused": 409,
+    "conflict": 409,
     "engine_error": 422,
     "unavailable": 503,
 }
@@ -46,8 +49,12 @@ def error_code(exc: BaseException) -> str:
     """The wire code for an exception that reached the edge."""
     if isinstance(exc, ApiError):
         return exc.code
-    if isinstance(exc, ConversationNotFound):
+    if isinstance(exc, ConversationNotFound | RecordNotFound):
         return "not_found"
+    if isinstance(exc, TransitionRefused):
+        return "transition_refused"
+    if isinstance(exc, RecordConflict):
+        return "conflict"
     if isinstance(exc, UnknownState):
         return "unknown_state"
     if isinstance(exc, StorageError):
@@ -72,7 +79,9 @@ def _refusal(description: str) -> dict[str, Any]:
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     400: _refusal("bad_json: the body is not valid JSON"),
     401: _refusal("unauthorized: missing or wrong credentials"),
-    404: _refusal("not_found: no such conversation (or path)"),
+    404: _refusal("not_found: no such conversation, commitment or complaint record (or path)"),
+    409: _refusal("transition_refused or conflict: a complaint record cannot take that step (the message says why), "
+                  "or it changed since it was read"),
     422: _refusal("invalid_field (or another code naming the problem): the request was read but refused"),
     503: _refusal("unavailable: the database failed; nothing was stored"),
 }

@@ -135,6 +135,9 @@ def _message_deliveries(
                 seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent
             )
             out.append(Delivery("agent", encode(frame), message.seq))
+    elif message.role == "system" and turn.ack and turn.origin is not None:
+        # An input stored as a system row (a rating) is acked to the customer who sent it.
+        out.append(Delivery("all", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin))
     elif message.role == "bot":
         reply = ReplyFrame(
             seq=message.seq,

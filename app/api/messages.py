@@ -46,6 +46,9 @@ ERROR_CODES: Final[dict[str, str]] = {
     "engine_error": "the script could not handle the message; it is stored and acked, the bot stays silent",
     "unavailable": "the database failed (or other workers kept writing to this conversation first); the message "
     "was NOT stored: resend it with the same `id`",
+    "transition_refused": "REST: a complaint record cannot take that step (out of order, or a required fact is "
+    "missing: the message names it); nothing changed",
+    "conflict": "REST: the complaint record changed since it was read; read it again and redo the change",
     "too_large": "the frame is larger than the limit; the connection closes with 1009",
     "internal_error": "an unexpected server error; the frame was not processed",
 }
@@ -123,6 +126,21 @@ class MessageFrame(Frame):
     text: Text
 
 
+class RateFrame(Frame):
+    """The customer's satisfaction rating (1–5, with an optional comment), answered by an `ack` with the
+    stored seq. Usually sent after the end, when the flow has asked for it; a later rating replaces an
+    earlier one. `id` is optional: with one, a resend is acked again and stored once."""
+
+    model_config = _examples(
+        {"type": "rate", "score": 5, "comment": "回复很及时,问题解决了"},
+        {"type": "rate", "id": "r-1", "score": 2},
+    )
+    type: Literal["rate"] = "rate"
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=500)] = ""
+    id: ClientId | None = None
+
+
 class PingFrame(Frame):
     """Keep-alive from either kind of client; answered with `pong`."""
 
@@ -198,7 +216,7 @@ class HistoryRequestFrame(Frame):
 
 
 ChatClientFrame = Annotated[
-    StartFrame | ResumeFrame | MessageFrame | PingFrame | HistoryRequestFrame, Field(discriminator="type")
+    StartFrame | ResumeFrame | MessageFrame | RateFrame | PingFrame | HistoryRequestFrame, Field(discriminator="type")
 ]
 AssistClientFrame = Annotated[
     AgentMessageFrame | SetSlotFrame | GotoFrame | TakeoverFrame | ReleaseFrame | PingFrame | HistoryRequestFrame,
@@ -206,7 +224,7 @@ AssistClientFrame = Annotated[
 ]
 CHAT_CLIENT: Final = TypeAdapter[ChatClientFrame](ChatClientFrame)
 ASSIST_CLIENT: Final = TypeAdapter[AssistClientFrame](AssistClientFrame)
-CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "ping", "history"})
+CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "rate", "ping", "history"})
 ASSIST_CLIENT_TYPES: Final = frozenset({"message", "set_slot", "goto", "takeover", "release", "ping", "history"})
 
 
@@ -501,6 +519,7 @@ CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("/ws/chat", StartFrame),
     ("/ws/chat", ResumeFrame),
     ("/ws/chat", MessageFrame),
+    ("/ws/chat", RateFrame),
     ("/ws/chat and /ws/assist", PingFrame),
     ("/ws/chat and /ws/assist", HistoryRequestFrame),
     ("/ws/assist", AgentMessageFrame),

@@ -30,6 +30,8 @@ class Metrics:
         self.errors = Counter("huashu_errors", "error frames and error responses, by code", ["code"],
                               registry=self.registry)
         self.handoffs = Counter("huashu_handoffs", "conversations handed to a human", registry=self.registry)
+        self.commitments = Gauge("huashu_commitments", "promises made to customers, by status (open, overdue, "
+                                 "done), counted in the store when scraped", ["status"], registry=self.registry)
         self.qa_findings = Counter("huashu_qa_findings", "QA findings of replays through the API", ["rule"],
                                    registry=self.registry)
 

@@ -23,7 +23,7 @@ from app.api.metrics import Metrics
 from app.content.errors import ContentErrors
 from app.engine.step import Engine
 from app.errors import TranscriptError
-from app.export import to_transcript
+from app.export import read_aftercare, to_transcript
 from app.qa.assessor import Assessor
 from app.qa.model import Assessment
 from app.qa.rules import load_rules, rules_file
@@ -105,6 +105,7 @@ async def conversation_qa(
 ) -> dict[str, Any]:
     """Replay a stored conversation through the script and score it (404 if the id is unknown)."""
     conversation = await services.store.get_conversation(conversation_id)
-    transcript = to_transcript(conversation, await services.store.messages(conversation_id))
+    aftercare = await read_aftercare(services.store, conversation_id, services.conversations.clock())
+    transcript = to_transcript(conversation, await services.store.messages(conversation_id), aftercare=aftercare)
     return _result(await run_in_threadpool(assessor.assess, transcript, source=f"store:{conversation_id}"), turns,
                    services.metrics)

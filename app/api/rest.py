@@ -26,8 +26,8 @@ from app.content.diagram import to_json, to_mermaid
 from app.content.errors import ContentErrors
 from app.engine.conversation import Conversation
 from app.engine.events import CustomerSaid
-from app.errors import ConversationNotFound
-from app.export import masked_summary, to_transcript
+from app.errors import ConversationNotFound, HuashuError
+from app.export import masked_summary, read_aftercare, to_transcript
 from app.storage.models import StoredConversation, utc_now
 from app.version import VERSION
 from app.vocab import Channel
@@ -104,6 +104,12 @@ async def healthz(services: ServicesDep) -> dict[str, Any]:
 @router.get("/metrics", tags=["service"], response_class=PlainTextResponse)
 async def metrics(services: ServicesDep) -> PlainTextResponse:
     """Prometheus metrics of this worker (text exposition format; docs/deploy.md)."""
+    try:
+        counts = await services.store.commitment_counts(now=services.conversations.clock())
+    except HuashuError:
+        counts = {}  # the store is down: the rest of the metrics still say so (failed commits)
+    for status, count in counts.items():
+        services.metrics.commitments.labels(status).set(count)
     return PlainTextResponse(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -284,8 +290,9 @@ async def get_conversation(
     more = len(page) > limit
     page = page[:limit]
     messages = await run_in_threadpool(lambda: [m.to_dict() for m in page])
-    return {**conversation.to_dict(), "messages": messages, "has_more": more,
-            "next_after_seq": page[-1].seq if more and page else None}
+    rating = await services.store.rating(conversation.id)
+    return {**conversation.to_dict(), "rating": rating.to_dict() if rating else None, "messages": messages,
+            "has_more": more, "next_after_seq": page[-1].seq if more and page else None}
 
 
 @router.get("/api/conversations/{conversation_id}/export", tags=["conversations"])
@@ -300,7 +307,8 @@ async def export_conversation(
     if raw:
         _audit_raw(services, credentials, "raw_export", conversation_id=conversation.id)
     messages = await services.store.messages(conversation.id)
-    return to_transcript(conversation, messages, mask=not raw).to_dict()
+    aftercare = await read_aftercare(services.store, conversation.id, services.conversations.clock())
+    return to_transcript(conversation, messages, mask=not raw, aftercare=aftercare).to_dict()
 
 
 def _audit_raw(services: Services, credentials: Any, event: str, **details: Any) -> None:

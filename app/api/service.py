@@ -49,6 +49,7 @@ from app.engine.events import (
     Event,
     GotoRequested,
     ModeChanged,
+    RatingGiven,
     SlotSet,
 )
 from app.engine.step import Engine, StepResult
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 BUS_DEGRADED: Final = "the link between servers is down: messages to and from the other side may be delayed"
 BUS_RECOVERED: Final = "the link between servers is back; anything missed was sent as history"
 OnAttached = Callable[["Live", list[StoredMessage], bool], None]  # live, the first page, more pages follow
+AfterCommit = Callable[[str, Conversation, "str | None", Sequence[StoredMessage]], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -106,6 +108,8 @@ class ConversationService:
         hub.on_degraded = self.bus_degraded
         hub.on_recovered = self.bus_recovered
         self.on_handoff: Callable[[], None] | None = None  # told when a turn hands a conversation to a human
+        # Told each stored turn's new rows once they are delivered (the aftercare records: app/api/aftercare.py).
+        self.after_commit: AfterCommit | None = None
         hub.on_remote_change = self.mark_stale
 
     # ------------------------------------------------------------ the cache
@@ -296,6 +300,8 @@ class ConversationService:
         turn = replace(turn, stored=fresh)
         deliveries = turn_deliveries(turn, agents=self.hub.watched(live.id))
         await self.hub.publish(live.id, deliveries, live.last_seq)
+        if self.after_commit is not None and fresh:
+            await self.after_commit(live.id, after, agent, fresh)
         return turn
 
     # ------------------------------------------------------------ customers
@@ -430,6 +436,21 @@ class ConversationService:
                 failed = Turn(live.id, live.conversation, after, origin=origin, ack=True, ack_id=client_id)
                 await self._commit(live, failed, split_rows(live.conversation, [event], head, self.clock()))
                 raise
+
+        return await self._serialised(conversation_id, turn)
+
+    async def rate(self, conversation_id: str, score: int, comment: str, client_id: str | None, *,
+                   origin: str) -> Turn:
+        """The customer's rating, stored as a system row of the transcript (acked) and as the conversation's
+        rating; a resend of a stored `client_id` is only acked again."""
+        key = f"rate:{client_id}" if client_id else None
+
+        async def turn(live: Live) -> Turn:
+            if key is not None and key in live.acked:
+                return _acked_again(live, key, client_id, origin)
+            event = RatingGiven(score, comment.strip(), self.clock())
+            head = Head(Role.SYSTEM, f"customer rated {score}", key)
+            return await self._turn(live, [(event, head)], origin=origin, ack=True, ack_id=client_id)
 
         return await self._serialised(conversation_id, turn)
 

@@ -17,6 +17,7 @@ from app.api.messages import (
     MessageFrame,
     PingFrame,
     PongFrame,
+    RateFrame,
     ResumeFrame,
     StartFrame,
 )
@@ -58,6 +59,14 @@ class ChatSession:
                 await self._resume(frame)
             case MessageFrame():
                 await self._message(frame)
+            case RateFrame():
+                if self.conversation_id is None:
+                    raise ApiError("not_started", "send start or resume first", ref=frame.id)
+                turn = await self.services.conversations.rate(
+                    self.conversation_id, frame.score, frame.comment, frame.id, origin=self.outbox.id
+                )
+                if turn.duplicate_of is not None:
+                    self.outbox.send(AckFrame(id=frame.id, seq=turn.duplicate_of))
             case HistoryRequestFrame():
                 if self.conversation_id is None:
                     raise ApiError("not_started", "send start or resume first")

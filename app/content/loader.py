@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.aftercare.promises import RULES_FILE as PROMISE_RULES_FILE
+from app.aftercare.promises import PromiseRules
 from app.content.errors import (
     ContentDefect,
     ContentErrors,
@@ -637,6 +639,17 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         survey_raw = _read(survey_path, out)
         survey = _parse_survey(survey_raw, str(survey_path), out) if survey_raw is not None else None
 
+    promises = None
+    promises_path = scripts_dir / PROMISE_RULES_FILE
+    if promises_path.exists():  # optional: a pack without it tracks no promises
+        digest.update(PROMISE_RULES_FILE.encode() + promises_path.read_bytes())
+        promises_raw = _read(promises_path, out)
+        if promises_raw is not None:
+            try:
+                promises = PromiseRules.from_data(promises_raw, str(promises_path))
+            except SchemaError as defect:
+                out.add(defect)
+
     content = Content(
         flows=flows,
         phrases=phrases,
@@ -645,6 +658,7 @@ def collect_content(flows_dir: Path, scripts_dir: Path) -> tuple[Content, list[C
         stage_cues=cues,
         restatement=restatement,
         survey=survey,
+        promises=promises,
         intents=intents,
         version=digest.hexdigest()[:12],
     )

@@ -9,9 +9,13 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING, Final
 
 from app.vocab import Channel, Stage
+
+if TYPE_CHECKING:  # the content loader builds them (app.aftercare reads content errors: no import cycle at run time)
+    from app.aftercare.promises import PromiseRules
 
 STAGES: Final = tuple(Stage)
 CHANNELS: Final = tuple(Channel)
@@ -268,5 +272,11 @@ class Content:
     stage_cues: StageCues = field(default_factory=StageCues)
     restatement: Restatement = field(default_factory=Restatement)
     survey: Survey | None = None  # None: the pack has no scripts_zh/survey.yaml
+    promises: PromiseRules | None = None  # scripts_zh/aftercare/commitments.yaml; None: no promise is tracked
     intents: Mapping[str, IntentSpec] = field(default_factory=dict)  # in declaration order
     version: str = ""  # a digest of all files, so QA reports can say which content they used
+
+    @property
+    def business_zone(self) -> tzinfo:
+        """The business's time zone (its working-day calendar's): where a rating's day or a due time is told."""
+        return self.promises.calendar.zone if self.promises is not None else UTC

@@ -76,6 +76,7 @@ class Assessor:
             fatal,
             versions=self.versions,
             source=source,
+            rating=transcript.aftercare.get("rating"),
         )
 
     def _finding(self, replayed: Replay, config: RuleConfig, hit: Hit) -> Finding:

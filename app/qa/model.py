@@ -94,6 +94,8 @@ class Replay:
     turns: tuple[TurnTag, ...]
     partial_start: bool = False  # the transcript says it starts / ends mid-conversation
     partial_end: bool = False
+    # Promises made in the conversation as exported with it (`aftercare.commitments`, docs/aftercare.md).
+    commitments: tuple[Mapping[str, Any], ...] = ()
     agent_turns: tuple[TurnTag, ...] = field(init=False, default=())  # the agent and bot turns, in order
 
     def __post_init__(self) -> None:
@@ -182,6 +184,7 @@ class Assessment:
     error: str | None = None
     versions: Mapping[str, str] = field(default_factory=dict)  # content and rules digests
     source: str | None = None  # the file (and line) it came from
+    rating: Mapping[str, Any] | None = None  # the customer's rating, when the transcript carries one
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -199,6 +202,8 @@ class Assessment:
             data["source"] = self.source
         if self.error is not None:
             data["error"] = self.error
+        if self.rating is not None:
+            data["rating"] = dict(self.rating)
         return data
 
 

@@ -65,4 +65,5 @@ def replay(engine: Engine, transcript: Transcript, *, flow: str | None = None) -
             )
         )
     return Replay(transcript.id, transcript.channel, transcript.agent, conversation.flow, tuple(tags),
-                  transcript.partial_start, transcript.partial_end)
+                  transcript.partial_start, transcript.partial_end,
+                  tuple(transcript.aftercare.get("commitments") or ()))

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from app.aftercare.complaints import ComplaintRecord
-from app.aftercare.records import Commitment, CommitmentStatus, Rating
+from app.aftercare.records import COMMITMENT_STATUSES, Commitment, CommitmentStatus, Rating
 from app.errors import (
     ConversationExists,
     ConversationNotFound,
@@ -258,6 +258,13 @@ class MemoryTranscriptStore:
             key=lambda c: (c.due_at, c.id),
         )
         return matching[offset : offset + limit]
+
+    async def commitment_counts(self, *, now: datetime) -> dict[str, int]:
+        self._check_open()
+        counts = dict.fromkeys(COMMITMENT_STATUSES, 0)
+        for commitment in self._commitments.values():
+            counts[commitment.status(now)] += 1
+        return counts
 
     async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
         self._check_open()

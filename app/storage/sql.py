@@ -17,14 +17,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy import Connection, Engine, Row, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from app.aftercare.complaints import ComplaintRecord
-from app.aftercare.records import Commitment, CommitmentStatus, Rating
+from app.aftercare.records import COMMITMENT_STATUSES, Commitment, CommitmentStatus, Rating
 from app.errors import (
     ConversationExists,
     ConversationNotFound,
@@ -552,6 +552,18 @@ class SqlTranscriptStore:
             return [Commitment(**row._mapping) for row in rows]
 
         return await self._read("list commitments", run)
+
+    async def commitment_counts(self, *, now: datetime) -> dict[str, int]:
+        now = as_utc(now, "now")
+        c = commitments_t.c
+        kind = case((c.done_at.is_not(None), "done"), (c.due_at < now, "overdue"), else_="open")
+
+        def run(conn: Connection) -> dict[str, int]:
+            counts = dict.fromkeys(COMMITMENT_STATUSES, 0)
+            counts.update({status: int(n) for status, n in conn.execute(select(kind, func.count()).group_by(kind))})
+            return counts
+
+        return await self._read("count commitments", run)
 
     async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
         at = as_utc(at, "at")

@@ -149,6 +149,10 @@ class TranscriptStore(Protocol):
         """Commitments by due time (earliest first); `status` is judged at `now` (see `Commitment.status`)."""
         ...
 
+    async def commitment_counts(self, *, now: datetime) -> dict[str, int]:
+        """How many commitments are `open`, `overdue` and `done` at `now` (the metrics read this)."""
+        ...
+
     async def complete_commitment(self, commitment_id: str, *, by: str, at: datetime) -> Commitment:
         """Mark a commitment kept; one done already stays as first marked. Raises `RecordNotFound`."""
         ...

@@ -69,6 +69,7 @@ async def test_commitments_are_recorded_once_and_listed_by_status_at_a_given_tim
     assert [c.id for c in await store.commitments(now=now, status="overdue")] == [soon.id]
     assert [c.id for c in await store.commitments(now=now, status="open")] == [later.id]
     assert await store.commitments(now=now, status="done") == []
+    assert await store.commitment_counts(now=now) == {"open": 1, "overdue": 1, "done": 0}
     assert [c.id for c in await store.commitments(now=now, conversation_id="other")] == []
 
 

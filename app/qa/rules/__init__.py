@@ -6,6 +6,7 @@
 | confirm.missing, apology.missing, wait.no_apology, answer.no_eta | handling |
 | close.no_more_help, close.no_farewell | closing |
 | forbidden.phrase, pii.exposed | wording |
+| commitment.overdue | aftercare |
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from types import MappingProxyType
 from typing import Final
 
 from app.qa.rulebook import RULEBOOK_FILE, Param, RuleBook, load_rulebook, parse_rulebook
-from app.qa.rules import closing, handling, opening, wording
+from app.qa.rules import aftercare, closing, handling, opening, wording
 from app.qa.rules.base import Hit, Rule
 
 RULES: Final[Mapping[str, Rule]] = MappingProxyType(
-    {rule.id: rule for module in (opening, handling, wording, closing) for rule in module.RULES}
+    {rule.id: rule for module in (opening, handling, wording, closing, aftercare) for rule in module.RULES}
 )
 SPECS: Final[Mapping[str, Mapping[str, Param]]] = MappingProxyType({rule.id: rule.params for rule in RULES.values()})
 

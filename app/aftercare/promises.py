@@ -1,0 +1,239 @@
+"""Promises with a time in what the bot or an agent said ("我们会在24小时内给您答复", "预计3个工作日内寄出"),
+and when each falls due. Pure: the cue words, units and the working-day calendar are data
+(`scripts_zh/aftercare/commitments.yaml`, docs/aftercare.md); the clock is the message's time.
+
+A clause is a promise when it names a time, it or the clause after it names something we do (an action
+word), and it carries no mark of a customer's obligation, a policy, a condition or a question ("请您在24小时内
+完成支付", "7天无理由退货", "如果超过48小时未发货…", "明天在家吗"). Hours and minutes are calendar time;
+"N个工作日" skips weekends and holidays; a day ("明天", "3天内") ends at the business's end of day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.content.errors import SchemaError
+from app.content.yamlio import read_yaml_file
+
+RULES_FILE: Final = "aftercare/commitments.yaml"  # below a pack's scripts folder
+_SENTENCE_END = re.compile(r"[。!！?？;；\n]+")
+_CLAUSE_END = re.compile(r"[,，、~～]+|\s{2,}")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_LATE_TODAY = timedelta(hours=1)  # "today" said after the end of the day: within the hour
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Weekends and holidays off, make-up working days on (调休), in the business's time zone."""
+
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    end_of_day: time = time(18, 0)
+    holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def closing(self, day: date, at: time | None = None) -> datetime:
+        """`day` at `at` (default: the end of the business day), local time, in UTC."""
+        return datetime.combine(day, at or self.end_of_day, tzinfo=self.zone).astimezone(UTC)
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The end of the `days`-th working day after `start`'s local day (a Saturday's promise counts from Monday)."""
+        day = self.local_day(start)
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return self.closing(day)
+
+
+@dataclass(frozen=True)
+class Promise:
+    what: str  # the words that promise ("我们会在24小时内给您答复")
+    due_at: datetime  # aware, UTC
+    window: str  # the time as said ("24小时内", "3个工作日内", "明天上午")
+
+
+@dataclass(frozen=True)
+class PromiseRules:
+    """The cue words and units of `commitments.yaml`, compiled once."""
+
+    calendar: WorkCalendar
+    time_pattern: re.Pattern[str]  # one alternative per way of saying a time (see `_time_pattern`)
+    numerals: Mapping[str, int]
+    halves: frozenset[str]
+    unit_of: Mapping[str, str]  # unit word → minutes | hours | days | working_days
+    day_offset: Mapping[str, int]  # "明天" → 1
+    parts_of_day: Mapping[str, time]
+    actions: re.Pattern[str]
+    not_promise: re.Pattern[str]
+
+    @classmethod
+    def from_data(cls, raw: Any, file: str = RULES_FILE) -> PromiseRules:
+        """Build from the parsed YAML; a missing or malformed part raises `SchemaError` naming it."""
+        if not isinstance(raw, Mapping):
+            raise SchemaError("commitments.yaml must be a mapping", file=file, line=1)
+        try:
+            zone = ZoneInfo(str(raw.get("timezone", "Asia/Shanghai")))
+            calendar = WorkCalendar(
+                zone=zone,
+                end_of_day=time.fromisoformat(str(raw.get("end_of_day", "18:00"))),
+                holidays=frozenset(_day(d) for d in raw.get("holidays") or ()),
+                extra_workdays=frozenset(_day(d) for d in raw.get("extra_workdays") or ()),
+            )
+            parts = {str(k): time.fromisoformat(str(v)) for k, v in (raw.get("parts_of_day") or {}).items()}
+            numerals = {str(k): int(v) for k, v in (raw.get("numerals") or {}).items()}
+            units = {str(word): kind for kind, words in (raw.get("units") or {}).items() for word in words}
+            offsets = {str(word): int(n) for n, words in (raw.get("days_from_today") or {}).items() for word in words}
+        except (ValueError, TypeError, ZoneInfoNotFoundError, AttributeError) as exc:
+            raise SchemaError(f"commitments.yaml: {exc}", file=file, line=1) from None
+        unknown = sorted(set(units.values()) - {"minutes", "hours", "days", "working_days"})
+        if unknown:
+            raise SchemaError(f"commitments.yaml: unknown unit kinds {unknown}", file=file, line=1,
+                              hint="units are minutes, hours, days, working_days")
+        for key in ("actions", "not_promise"):
+            if not raw.get(key):
+                raise SchemaError(f"commitments.yaml needs a non-empty `{key}` list", file=file, line=1)
+        return cls(
+            calendar=calendar,
+            time_pattern=_time_pattern(raw, numerals, units, offsets, parts),
+            numerals=numerals,
+            halves=frozenset(str(h) for h in raw.get("half") or ()),
+            unit_of=units,
+            day_offset=offsets,
+            parts_of_day=parts,
+            actions=_words(raw["actions"]),
+            not_promise=_words(raw["not_promise"]),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> PromiseRules:
+        return cls.from_data(read_yaml_file(path), str(path))
+
+
+def load_promise_rules(scripts_dir: Path) -> PromiseRules | None:
+    """The pack's promise rules, or None when it has no `aftercare/commitments.yaml` (no promise is read)."""
+    path = scripts_dir / RULES_FILE
+    return PromiseRules.load(path) if path.exists() else None
+
+
+def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Promise]:
+    """Every promise with a time in `text`, in order, due relative to `made_at` (which must be aware)."""
+    if made_at.tzinfo is None or made_at.utcoffset() is None:
+        raise ValueError(f"made_at must be timezone-aware, got {made_at!r}")
+    found: list[Promise] = []
+    for sentence in _SENTENCE_END.split(text):
+        clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
+        for index, clause in enumerate(clauses):
+            match = rules.time_pattern.search(clause)
+            if match is None or rules.not_promise.search(clause):
+                continue
+            following = clauses[index + 1] if index + 1 < len(clauses) else ""
+            after_time = clause[match.end():]
+            if rules.actions.search(after_time) or rules.actions.search(clause[: match.start()]):
+                what = clause
+            elif following and rules.actions.search(following) and not rules.not_promise.search(following):
+                what = f"{clause},{following}"
+            else:
+                continue
+            due = _due(match, made_at, rules)
+            if due is not None:
+                found.append(Promise(what, due, match.group(0)))
+    return found
+
+
+# ---------------------------------------------------------------- reading a time
+
+
+def _due(match: re.Match[str], made_at: datetime, rules: PromiseRules) -> datetime | None:
+    calendar = rules.calendar
+    groups = match.groupdict()
+    if groups.get("day"):
+        day = calendar.local_day(made_at) + timedelta(days=rules.day_offset[groups["day"]])
+        part = rules.parts_of_day.get(groups.get("part") or "")
+        due = calendar.closing(day, part)
+        return due if due > made_at else made_at + _LATE_TODAY
+    amount = 0.5 if groups.get("half_only") else _amount(groups.get("low"), groups.get("high"), groups.get("half"), rules)
+    kind = rules.unit_of.get(groups.get("unit") or "")
+    if amount is None or kind is None or amount <= 0:
+        return None
+    if kind == "minutes":
+        return made_at + timedelta(minutes=amount)
+    if kind == "hours":
+        return made_at + timedelta(hours=amount)
+    if kind == "days":
+        return calendar.closing(calendar.local_day(made_at) + timedelta(days=round(amount)))
+    return calendar.add_working_days(made_at, max(1, round(amount)))
+
+
+def _amount(low: str | None, high: str | None, half: str | None, rules: PromiseRules) -> float | None:
+    """The number said (the upper bound of a range: "1-3个工作日" is due after 3), plus a half ("一个半小时")."""
+    value = _number(high or low or "", rules)
+    if value is None:
+        return None
+    return value + (0.5 if half else 0)
+
+
+def _number(text: str, rules: PromiseRules) -> float | None:
+    """Arabic digits, or Chinese numerals up to 99 ("二十四", "十五", "两")."""
+    if _DIGITS.fullmatch(text):
+        return float(text)
+    values = [rules.numerals.get(ch) for ch in text]
+    if not values or any(v is None for v in values):
+        return None
+    digits = [v for v in values if v is not None]
+    ten = rules.numerals.get("十", 10)
+    if ten in digits and len(digits) > 1 and digits.index(ten) in (0, 1):
+        tens = digits[0] if digits[0] != ten else 1
+        ones = digits[-1] if digits[-1] != ten else 0
+        return float(tens * 10 + ones)
+    return float(digits[0]) if len(digits) == 1 else None
+
+
+def _time_pattern(raw: Mapping[str, Any], numerals: Mapping[str, int], units: Mapping[str, str],
+                  offsets: Mapping[str, int], parts: Mapping[str, time]) -> re.Pattern[str]:
+    """One regular expression for every way of saying a time, with named groups `_due` reads:
+    `low`/`high` numbers with a `unit` (and an optional `half`), a `half_only` ("半小时"), or a `day` with an
+    optional `part` of it."""
+    number = r"(?:\d+(?:\.\d+)?|[" + re.escape("".join(numerals)) + r"]{1,3})"
+    separators = _alternatives(raw.get("range_separators") or ["-"])
+    counters = _alternatives(raw.get("counters") or [])
+    halves = _alternatives(raw.get("half") or [])
+    within = _alternatives(raw.get("within") or [])
+    amount = (
+        rf"(?P<low>{number})(?:\s*(?:{separators})\s*(?P<high>{number}))?\s*(?:{counters})?(?P<half>{halves})?"
+        if halves else rf"(?P<low>{number})(?:\s*(?:{separators})\s*(?P<high>{number}))?\s*(?:{counters})?"
+    )
+    only_half = rf"(?P<half_only>{halves})(?:{counters})?" if halves else r"(?!)"
+    units_re = _alternatives(units)
+    days = _alternatives(offsets) or r"(?!)"
+    parts_re = _alternatives(parts)
+    by_amount = rf"(?:{amount}|{only_half})\s*(?P<unit>{units_re})(?:{within})?"
+    by_day = rf"(?P<day>{days})(?P<part>{parts_re})?(?:{within})?" if parts else rf"(?P<day>{days})(?:{within})?"
+    return re.compile(rf"{by_amount}|{by_day}")
+
+
+def _alternatives(words: Any) -> str:
+    items = sorted((str(w) for w in words), key=len, reverse=True)  # longest first: 个工作日 before 日
+    return "|".join(re.escape(w) for w in items)
+
+
+def _words(words: Sequence[Any]) -> re.Pattern[str]:
+    return re.compile(_alternatives(words))
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
