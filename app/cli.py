@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from app.cli_aftercare import commitments_app, complaints_app
 from app.config import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ app.add_typer(db_app, name="db")
 nlu_app = typer.Typer(help="Measure a pack's intent model.", no_args_is_help=True)
 app.add_typer(qa_app, name="qa")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(commitments_app, name="commitments")
+app.add_typer(complaints_app, name="complaints")
 
 console = Console()
 err_console = Console(stderr=True)

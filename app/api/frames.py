@@ -135,8 +135,8 @@ def _message_deliveries(
                 seq=message.seq, text=message.text, id=message.client_message_id, intent=message.intent
             )
             out.append(Delivery("agent", encode(frame), message.seq))
-    elif message.role == "system" and turn.ack and turn.origin is not None:
-        # An input stored as a system row (a rating) is acked to the customer who sent it.
+    elif message.role == "system" and turn.ack and turn.origin is not None and _is_rating(message):
+        # A rating is an input stored as a system row: acked to the customer who sent it.
         out.append(Delivery("all", encode(AckFrame(id=turn.ack_id, seq=message.seq)), message.seq, only=turn.origin))
     elif message.role == "bot":
         reply = ReplyFrame(
@@ -165,6 +165,10 @@ def _message_deliveries(
             )
             out.append(Delivery("agent", encode(to_agents), message.seq, skip=turn.origin))
     return out
+
+
+def _is_rating(message: StoredMessage) -> bool:
+    return bool(message.events) and message.events[0].get("type") == "rating_given"
 
 
 def turn_deliveries(turn: Turn, *, agents: bool = True) -> list[Delivery]:

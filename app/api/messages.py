@@ -133,7 +133,7 @@ class RateFrame(Frame):
 
     model_config = _examples(
         {"type": "rate", "score": 5, "comment": "回复很及时,问题解决了"},
-        {"type": "rate", "id": "r-1", "score": 2},
+        {"type": "rate", "id": "r-1", "score": 2, "comment": ""},
     )
     type: Literal["rate"] = "rate"
     score: Annotated[int, Field(ge=1, le=5)]

@@ -144,7 +144,8 @@ def test_conversation_end_is_told_with_a_status(connect: Connect) -> None:
     with connect.started() as (customer, _):
         customer.exchange({"type": "message", "id": "c-1", "text": "请问七天无理由退货怎么办理?"})
         frames = customer.exchange({"type": "message", "id": "c-2", "text": "没有了,谢谢"})
-    assert stage(only(frames, "reply")) == "farewell"
+    farewell, survey = of_type(frames, "reply")
+    assert stage(farewell) == "farewell" and survey["phrase_id"] == "survey.ask"  # then the rating is asked for
     assert only(frames, "status")["ended"] is True
 
 

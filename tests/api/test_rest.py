@@ -204,7 +204,7 @@ def test_export_is_the_transcript_interchange_format(connect: Connect, client: T
         "online",
         "default",
     )
-    assert [t["role"] for t in exported["turns"]] == ["bot", "customer", "bot", "bot", "customer", "bot"]
+    assert [t["role"] for t in exported["turns"]] == ["bot", "customer", "bot", "bot", "customer", "bot", "bot"]
     assert all("ts" in t for t in exported["turns"])
 
 

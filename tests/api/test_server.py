@@ -71,7 +71,7 @@ async def test_bot_conversation_end_to_end(server: Server) -> None:
         assert question[0]["type"] == "ack" and stages(question) == ["answer", "close-check"]
         assert "7天" in of_type(question, "reply")[0]["text"]
         goodbye = await client.exchange({"type": "message", "id": "c-2", "text": "没有了,谢谢"})
-    assert stages(goodbye) == ["farewell"]
+    assert stages(goodbye) == ["farewell", "survey"]  # goodbye, then the request for a rating
     assert only(goodbye, "status")["ended"] is True
 
 
