@@ -49,7 +49,7 @@ class Aftercare:
     def to_dict(self, turn_of_seq: Mapping[int, int], *, mask: bool) -> dict[str, Any]:
         data: dict[str, Any] = {}
         if self.rating is not None:
-            data["rating"] = self.rating.to_dict()
+            data["rating"] = {**self.rating.to_dict(), "intent": self.rating.intent}
         if self.commitments:
             # `turn`: where in the transcript's turns the promise was made (QA points its finding there).
             data["commitments"] = [{**c.to_dict(self.now), "turn": turn_of_seq.get(c.seq)} for c in self.commitments]

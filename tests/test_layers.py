@@ -21,6 +21,7 @@ RULES = {
     "qa": ("app.api", "fastapi", "starlette", "uvicorn"),
     "storage": ("app.api", "app.engine", "app.qa", "fastapi", "starlette"),
     "letters": ("app.api", "app.storage", "fastapi", "starlette"),
+    "aftercare": ("app.api", "app.storage", "app.engine", "app.qa", "app.letters", "fastapi", "starlette", "sqlalchemy", "sqlmodel"),
     "content": ("app.api", "app.storage", "app.engine", "app.qa", "fastapi", "starlette"),
 }
 

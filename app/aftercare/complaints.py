@@ -8,7 +8,7 @@ what is wrong (a step out of order, a missing fact). The store keeps records; th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -197,7 +197,7 @@ def transition(record: ComplaintRecord, to: str, *, by: str, at: datetime, facts
     _MACHINE.add_model(cursor, initial=record.status)
     try:
         moved = cursor.trigger(f"to_{to}")  # type: ignore[attr-defined]
-    except MachineError:
+    except (MachineError, AttributeError):  # no such step from here (AttributeError: no step into `to` at all)
         expected = next_status(record.status)
         then = f"the next status is {expected!r}" if expected else "it is closed"
         raise TransitionRefused(f"a complaint that is {record.status!r} cannot become {to!r}: {then}") from None

@@ -25,7 +25,6 @@ from app.aftercare.complaints import (
 from app.aftercare.records import summarise_ratings
 from app.api.deps import AgentDep, Services, ServicesDep
 
-
 router = APIRouter(tags=["aftercare"])
 MAX_PAGE = 200
 ComplaintStatus = Literal["received", "recorded", "investigating", "resolved", "feedback_given"]

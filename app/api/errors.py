@@ -14,7 +14,14 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from app.aftercare.complaints import TransitionRefused
-from app.errors import ConversationNotFound, HuashuError, RecordConflict, RecordNotFound, StorageError, UnknownState
+from app.errors import (
+    ConversationNotFound,
+    HuashuError,
+    RecordConflict,
+    RecordNotFound,
+    StorageError,
+    UnknownState,
+)
 
 
 class ApiError(HuashuError):

@@ -229,13 +229,14 @@ class Survey:
         rest = unicodedata.normalize("NFKC", text).strip()
         for filler in sorted(self.fillers, key=len, reverse=True):
             rest = rest.replace(filler, "")
-        rest = rest.strip(" .,!~。!,~")
+        rest = rest.strip(_PUNCTUATION)
         if rest in self.scores:
             return self.scores[rest]
         return int(rest) if rest in _DIGIT_SCORES else None
 
 
 _DIGIT_SCORES = frozenset("12345")
+_PUNCTUATION = " .,!~\u3002\uff01\uff0c\uff5e"  # around a score: ASCII and full-width marks
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 
+from app.aftercare.records import Rating, summarise_ratings
 from app.qa.model import Assessment, Finding
 from app.qa.rulebook import RuleBook
 
@@ -80,6 +82,8 @@ class Summary:
     by_channel: tuple[Group, ...]
     by_rule: tuple[RuleTally, ...]
     histogram: tuple[int, ...] = field(default=())  # transcripts per score bin (HISTOGRAM_BINS)
+    # The customers' satisfaction ratings the transcripts carry (`summarise_ratings`), None when none is rated.
+    ratings: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +92,7 @@ class Summary:
             "by_channel": [g.to_dict() for g in self.by_channel],
             "by_rule": [r.to_dict() for r in self.by_rule],
             "histogram": {"bins": list(HISTOGRAM_BINS), "counts": list(self.histogram)},
+            "ratings": self.ratings,
         }
 
 
@@ -118,7 +123,20 @@ def summarize(assessments: Sequence[Assessment], rule_order: Sequence[str] = ())
         by_channel=tuple(_group(key, items) for key, items in sorted(by_channel.items())),
         by_rule=tuple(RuleTally(rule, n, t, round(p, 1)) for rule, (n, t, p) in tallies.items()),
         histogram=tuple(histogram),
+        ratings=_ratings(assessments),
     )
+
+
+def _ratings(assessments: Sequence[Assessment]) -> dict[str, Any] | None:
+    """Ratings by agent, flow, intent, channel and day (the date of the rating's time as written: UTC in exports)."""
+    rated = [
+        Rating(item.id, int(item.rating["score"]), str(item.rating.get("comment", "")),
+               datetime.fromisoformat(item.rating["at"]), channel=item.channel, flow=item.flow or "",
+               agent=item.agent, intent=str(item.rating.get("intent") or "other"))
+        for item in assessments
+        if item.rating is not None and isinstance(item.rating.get("at"), str)
+    ]
+    return summarise_ratings(rated, day_of=lambda at: at.date()) if rated else None
 
 
 def _group(key: str, items: Sequence[Assessment]) -> Group:

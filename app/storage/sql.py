@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, case, func, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
@@ -536,12 +536,13 @@ class SqlTranscriptStore:
         check_page(limit, offset)
         now = as_utc(now, "now")
         c = commitments_t.c
-        conditions = {
+        by_status: dict[str | None, list[ColumnElement[bool]]] = {
             None: [],
             "done": [c.done_at.is_not(None)],
             "open": [c.done_at.is_(None), c.due_at >= now],
             "overdue": [c.done_at.is_(None), c.due_at < now],
-        }[status]
+        }
+        conditions = by_status[status]
         if conversation_id is not None:
             conditions.append(c.conversation_id == conversation_id)
 

@@ -17,8 +17,6 @@ from app.engine.events import (
     BotSaid,
     ConversationEnded,
     ConversationReopened,
-    RatingGiven,
-    SurveyRequested,
     ConversationStarted,
     CounterIncremented,
     CustomerSaid,
@@ -27,8 +25,10 @@ from app.engine.events import (
     HandoffRequested,
     MessageUnderstood,
     ModeChanged,
+    RatingGiven,
     SlotSet,
     StateEntered,
+    SurveyRequested,
 )
 
 AT = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)

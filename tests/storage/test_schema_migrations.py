@@ -152,6 +152,34 @@ def test_downgrade_to_base_empties_and_upgrade_rebuilds(tmp_path: Path) -> None:
     assert _drift(url, SQLModel.metadata) == []
 
 
+async def test_upgrading_a_0001_database_keeps_its_conversations_and_adds_aftercare(empty_database: str) -> None:
+    upgrade(empty_database, "0001")
+    engine = make_engine(empty_database, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO conversations (id, flow, flow_version, channel, mode, state, slots, counters, token_hash, "
+            "created_at, updated_at) VALUES ('old', 'default', '1', 'online', 'bot', 'listen', '{}', '{}', 'h', "
+            "'2026-11-01 08:00:00+00:00', '2026-11-01 08:00:00+00:00')"))
+    engine.dispose()
+
+    upgrade(empty_database)
+    store = SqlTranscriptStore(empty_database)
+    await store.open()
+    try:
+        assert (await store.get_conversation("old")).flow == "default"
+        assert await store.rating("old") is None and await store.complaint_for("old") is None
+    finally:
+        await store.close()
+    downgrade(empty_database, "0001")  # and back: the aftercare tables go, the conversations stay
+    engine = make_engine(empty_database, pool_size=1)
+    try:
+        assert {"ratings", "commitments", "complaints"}.isdisjoint(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM conversations")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
 async def test_open_store_upgrades_sqlite_by_itself(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'data' / 'nested' / 'huashu.db'}"
 

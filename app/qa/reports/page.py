@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
-from typing import Final
+from typing import Any, Final
 
 from app.qa.model import Assessment, Finding, InputError, TurnTag
 from app.qa.reports.charts import bar_chart, column_chart
@@ -94,6 +94,8 @@ def render_report(
             f"<td>{escape(sources.get(tally.rule, ''))}</td></tr>"
         )
     parts.append("</table></section>")
+    if summary.ratings is not None:
+        parts.append(_ratings_section(words, summary.ratings))
     parts.append(_errors_section(words, assessments, errors))
     parts.append(f'<section id="transcripts"><h2>{escape(words.text("headings.transcripts"))}</h2>')
     parts.extend(_transcript(words, item) for item in assessments)
@@ -127,6 +129,30 @@ def _group_table(words: ReportLabels, groups: Iterable[Group], kind: str) -> str
         )
     rows.append("</table>")
     return "".join(rows)
+
+
+def _ratings_section(words: ReportLabels, ratings: Mapping[str, Any]) -> str:
+    """The customers' satisfaction ratings: overall, then by agent, flow, intent and day."""
+    line = words.text("ratings.summary", count=ratings["count"], average=_num(ratings["average"]),
+                      csat=_percent(ratings["csat"]))
+    parts = [f'<section id="ratings"><h2>{escape(words.text("headings.ratings"))}</h2><p class="meta">{escape(line)}</p>']
+    for group, column in (("by_agent", "agent"), ("by_flow", "flow"), ("by_intent", "intent"), ("by_day", "day")):
+        parts.append("<table>" + _header(words, column, "ratings", "average_rating", "csat"))
+        for row in ratings[group]:
+            key = row["key"]
+            if column == "agent" and key == "bot":
+                key = words.name("roles", "bot")
+            elif column == "intent":
+                key = words.name("intents", key)
+            parts.append(f"<tr><td>{escape(str(key))}</td><td class='num'>{row['count']}</td>"
+                         f"<td class='num'>{_num(row['average'])}</td><td class='num'>{_percent(row['csat'])}</td></tr>")
+        parts.append("</table>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def _errors_section(words: ReportLabels, assessments: Sequence[Assessment], errors: Sequence[InputError]) -> str:
