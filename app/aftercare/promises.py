@@ -4,7 +4,7 @@ and when each falls due. Pure: the cue words, units and the working-day calendar
 
 A clause is a promise when it names a time, it or the clause after it names something we do (an action
 word), and it carries no mark of a customer's obligation, a policy, a condition or a question ("请您在24小时内
-完成支付", "7天无理由退货", "如果超过48小时未发货…", "明天在家吗"). Hours and minutes are calendar time;
+完成支付", "7天无理由退货", "如果超过48小时未发货…", "明天在家吗"), nor follows a condition in its sentence. Hours and minutes are calendar time;
 "N个工作日" skips weekends and holidays; a day ("明天", "3天内") ends at the business's end of day.
 """
 
@@ -80,6 +80,7 @@ class PromiseRules:
     parts_of_day: Mapping[str, time]
     actions: re.Pattern[str]
     not_promise: re.Pattern[str]
+    conditions: re.Pattern[str]  # in an earlier clause of the sentence: what follows depends on it
 
     @classmethod
     def from_data(cls, raw: Any, file: str = RULES_FILE) -> PromiseRules:
@@ -117,6 +118,7 @@ class PromiseRules:
             parts_of_day=parts,
             actions=_words(raw["actions"]),
             not_promise=_words(raw["not_promise"]),
+            conditions=_words(raw.get("conditions") or []) if raw.get("conditions") else re.compile(r"(?!)"),
         )
 
     @classmethod
@@ -141,6 +143,8 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
             match = rules.time_pattern.search(clause)
             if match is None or rules.not_promise.search(clause):
                 continue
+            if any(rules.conditions.search(earlier) for earlier in clauses[:index]):
+                continue  # "如果…,装维人员24小时内上门": a condition, not a promise
             following = clauses[index + 1] if index + 1 < len(clauses) else ""
             after_time = clause[match.end():]
             if rules.actions.search(after_time) or rules.actions.search(clause[: match.start()]):

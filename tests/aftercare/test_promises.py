@@ -88,6 +88,7 @@ NOT_PROMISES = [
     "您已经申请了退款,请耐心等待审核",
     "如需上门安装,请提前一天预约",
     "快递一般3天能到,具体以物流为准吗",
+    "如果光猫亮红灯,装维人员24小时内上门处理",  # conditional on what the customer finds
 ]
 
 

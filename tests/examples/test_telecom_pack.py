@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_a_broadband_fault_is_restated_then_promised_a_repair_time(engine: Engin
     assert greeting == ["greeting.standard"]
     assert fault == ["confirm.broadband_fault"]
     assert yes == ["promise.broadband_repair", "close-check.standard"]
-    assert bye == ["farewell.standard"]
+    assert bye == ["farewell.standard", "survey.ask"]
 
 
 @pytest.mark.parametrize(("question", "answer"), [
@@ -117,3 +118,10 @@ async def test_the_widget_service_runs_on_the_telecom_pack(telecom_server: Serve
         promised = await client.exchange({"type": "message", "id": "m-2", "text": "对"})
         texts = [r["text"] for r in of_type(promised, "reply")]
         assert "24小时内上门" in texts[0]
+        conversation_id = only(frames, "started")["conversation_id"]
+    # The repair promise is two commitments: a call within 2 hours, a visit within 24 (docs/aftercare.md).
+    request = urllib.request.Request(f"{telecom_server.http}/api/commitments?conversation_id={conversation_id}",
+                                     headers={"Authorization": "Bearer alice-token"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        items = json.loads(answer.read())["items"]
+    assert [(c["window"], c["source"]) for c in items] == [("2小时内", "phrase"), ("24小时内", "phrase")]
