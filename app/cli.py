@@ -111,6 +111,7 @@ def check(
 ) -> None:
     """Load every flow, phrasing and QA file; exit non-zero listing every defect (file, line, flow, state, fix)."""
     from app.content.loader import collect_content
+    from app.content.ui import ui_defects
     from app.content.validate import intent_warnings
     from app.letters.pack import letter_defects
     from app.qa.commands import qa_file_defects
@@ -119,6 +120,7 @@ def check(
     content, defects = collect_content(settings.flows_dir, settings.scripts_dir)
     defects += qa_file_defects(settings.scripts_dir, content)
     defects += letter_defects(settings.scripts_dir, dict(content.facts))
+    defects += ui_defects(settings.scripts_dir)
     warnings = intent_warnings(content)
     if as_json:
         print(json.dumps({"ok": not defects, "defects": [d.to_dict() for d in defects],

@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "(see docs/protocol.md).",
         lifespan=lifespan,
     )
-    for router in (rest.router, qa_api.router, letters.router, aftercare.router):
+    for router in (rest.router, qa_api.router, letters.router, aftercare.router, pages.texts_router):
         app.include_router(router, responses=ERROR_RESPONSES)  # every refusal in the spec, with its shape
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)

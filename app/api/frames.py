@@ -95,6 +95,8 @@ def started_frame(conversation_id: str, token: str, conversation: Conversation) 
         flow_version=conversation.flow_version,
         state=conversation.state,
         mode=wire_mode(conversation.mode),
+        ended=conversation.ended,
+        rating=conversation.rating,
     )
 
 

@@ -243,6 +243,7 @@ class StartedFrame(Frame):
             "flow_version": "2026.11.1",
             "state": "listen",
             "mode": "bot",
+            "ended": False,
         }
     )
     type: Literal["started"] = "started"
@@ -252,6 +253,9 @@ class StartedFrame(Frame):
     flow_version: str
     state: str
     mode: WireMode
+    ended: bool = False  # a resumed conversation that has ended (the widget shows its end and the rating)
+    rating: int | None = None  # its rating, once given
+    omit_if_none: ClassVar[frozenset[str]] = frozenset({"rating"})
 
 
 class HistoryMessage(BaseModel):

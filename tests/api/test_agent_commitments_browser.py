@@ -37,10 +37,10 @@ def test_the_sidebar_lists_the_open_promise_and_marks_it_kept(server: Server) ->
                                              args=[flag for flag in OFFLINE_FLAGS if flag != "--headless"])
         widget = browser.new_page()
         widget.goto(f"{server.http}/")
-        widget.wait_for_selector("#log .msg.bot")
+        widget.wait_for_selector("#log .bot .msg")
         widget.fill("#text", "我的快递到哪了,订单号202611189999")  # not found: the bot promises an answer in 24h
         widget.press("#text", "Enter")
-        widget.wait_for_function("() => [...document.querySelectorAll('#log .msg.bot')].some(m => m.textContent.includes('24小时'))")
+        widget.wait_for_function("() => [...document.querySelectorAll('#log .bot .msg')].some(m => m.textContent.includes('24小时'))")
 
         agent = browser.new_page(viewport={"width": 1280, "height": 720})
         agent.goto(f"{server.http}/agent")

@@ -27,7 +27,7 @@ def test_start_answers_started_then_the_greeting(connect: Connect) -> None:
     with connect.started(channel="online") as (_, frames):
         started, greeting = frames
     assert started["type"] == "started"
-    assert set(started) == {"type", "conversation_id", "token", "flow", "flow_version", "state", "mode"}
+    assert set(started) == {"type", "conversation_id", "token", "flow", "flow_version", "state", "mode", "ended"}
     assert (started["flow"], started["mode"], started["state"]) == ("default", "bot", "listen")
     assert greeting["type"] == "reply" and stage(greeting) == "greeting"
     assert greeting["seq"] >= 1 and greeting["intent"] is None and greeting["state"] == "listen"

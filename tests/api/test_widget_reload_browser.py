@@ -30,7 +30,7 @@ def test_a_reload_mid_chat_keeps_every_line_once(server: Server) -> None:
                                              args=[flag for flag in OFFLINE_FLAGS if flag != "--headless"])
         page = browser.new_page(viewport={"width": 420, "height": 720})
         page.goto(f"{server.http}/")
-        page.wait_for_selector("#log .msg.bot")  # the greeting
+        page.wait_for_selector("#log .bot .msg")  # the greeting
         for text in ("我的快递到哪了", "订单号202611180001", "<b>没有了</b>,谢谢"):
             page.fill("#text", text)
             page.press("#text", "Enter")
