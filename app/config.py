@@ -33,9 +33,12 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(
         default="huashu", min_length=1, description="Redis channel/key prefix; services sharing a Redis use different ones"
     )
-    dev_token: bool = Field(
-        default=False, description="`huashu serve` with no agent tokens generates and prints a development token"
+    dev_token: str = Field(
+        default="",
+        description="with no agent tokens, `huashu serve` gives agent `dev` a development token: `1` generates one "
+        "(kept in HUASHU_DEV_TOKEN_FILE when set, so it survives restarts), any other value is the token itself",
     )
+    dev_token_file: Path | None = Field(default=None, description="where a generated development token is kept")
     max_frame_bytes: int = Field(default=16 * 1024, ge=256, description="larger WebSocket frames close with 1009")
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json`: one JSON object a log line, with the conversation id (never message text)"
@@ -77,6 +80,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"HUASHU_PACK: pack folder {pack} does not exist")
             data = {"flows_dir": pack / "flows", "scripts_dir": pack / "scripts_zh", **data}
         return data
+
+    @field_validator("dev_token", mode="before")
+    @classmethod
+    def _dev_token_switch(cls, value: Any) -> str:
+        if isinstance(value, bool):
+            return "1" if value else ""
+        return str(value).strip()
+
+    def fixed_dev_token(self) -> str | None:
+        """The development token asked for: None when off, "" when one is to be generated (or read from the file)."""
+        value = self.dev_token
+        if value.lower() in ("", "0", "false", "no", "off"):
+            return None
+        return "" if value.lower() in ("1", "true", "yes", "on") else value
 
     @field_validator("flows_dir", "scripts_dir")
     @classmethod

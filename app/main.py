@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api import aftercare, letters, pages, rest, ws_assist, ws_chat
+from app.api import aftercare, letters, pages, rest, ws_assist, ws_chat, ws_queue
 from app.api import qa as qa_api
 from app.api.aftercare_recorder import AftercareRecorder
 from app.api.auth import AgentAuth, MemoryNonces, NonceRegistry, RedisNonces
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, responses=ERROR_RESPONSES)  # every refusal in the spec, with its shape
     app.include_router(ws_chat.router)
     app.include_router(ws_assist.router)
+    app.include_router(ws_queue.router)
     app.include_router(pages.router)
     app.add_exception_handler(HuashuError, _error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]

@@ -12,11 +12,26 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from pathlib import Path
 from typing import Final, TextIO
 
 from app.config import Settings
 
 EXIT_CONFIG: Final = 2
+
+
+def _generated_dev_token(keep: Path | None) -> str:
+    """A new random token, or the one kept in `keep` (written there the first time), so a restart keeps it."""
+    if keep is not None and keep.is_file():
+        kept = keep.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept
+    token = secrets.token_urlsafe(18)
+    if keep is not None:
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        keep.write_text(token + "\n", encoding="utf-8")
+        keep.chmod(0o600)
+    return token
 
 
 def _fail(message: str, err: TextIO) -> int:
@@ -41,15 +56,13 @@ def preflight(settings: Settings, *, workers: int, out: TextIO = sys.stdout, err
             print(defect.describe(), file=err)
         return _fail(f"{len(defects)} content defect(s) in flows/ or scripts_zh/ (see `huashu check`)", err)
     if not credentials:
-        if settings.dev_token:
-            token = secrets.token_urlsafe(18)
+        asked = settings.fixed_dev_token()
+        if asked is not None:
+            token = asked or _generated_dev_token(settings.dev_token_file)
             # Workers are started by uvicorn from this environment, so they see the same token.
             os.environ["HUASHU_AGENT_TOKENS"] = f"dev:{token}"
-            print(
-                f"development agent token (HUASHU_DEV_TOKEN=1; do not use in production): dev:{token}",
-                file=out,
-            )
-            print(f"  agents: Authorization: Bearer {token}", file=out)
+            print(f"development agent token (do not use in production; paste it into /agent): {token}", file=out)
+            print(f"  agents: Authorization: Bearer {token}  (HUASHU_AGENT_TOKENS=dev:{token})", file=out)
         else:
             print(
                 "notice: no HUASHU_AGENT_TOKENS configured: agent access (/ws/assist, /api/conversations, "

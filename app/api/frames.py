@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.api.hub import Delivery
 from app.api.messages import (
@@ -18,6 +19,7 @@ from app.api.messages import (
     CustomerMessageFrame,
     HistoryFrame,
     HistoryMessage,
+    QueueItem,
     ReplyFrame,
     StartedFrame,
     StatusFrame,
@@ -25,6 +27,7 @@ from app.api.messages import (
     SuggestionsFrame,
     encode,
 )
+from app.content.model import Flow
 from app.engine.conversation import Conversation
 from app.engine.suggest import Suggestion
 from app.storage.models import StoredMessage
@@ -167,6 +170,39 @@ def _message_deliveries(
             )
             out.append(Delivery("agent", encode(to_agents), message.seq, skip=turn.origin))
     return out
+
+
+def queue_item(conversation_id: str, conversation: Conversation, flow: Flow, *, agent: str | None,
+               last_customer_text: str | None, at: datetime) -> QueueItem:
+    """A conversation as the agents' queue shows it."""
+    spec = flow.states.get(conversation.state)
+    return QueueItem(
+        conversation_id=conversation_id,
+        state=conversation.state,
+        state_title=(spec.title if spec else "") or conversation.state,
+        stage=spec.stage if spec else "",
+        mode=wire_mode(conversation.mode),
+        awaiting_agent=conversation.awaiting_agent,
+        ended=conversation.ended,
+        agent=agent,
+        channel=conversation.channel,
+        flow=conversation.flow,
+        customer=conversation.slots.get("customer_name"),
+        last_customer_text=last_customer_text,
+        at=at.isoformat(),
+    )
+
+
+def queue_worthy(turn: Turn) -> bool:
+    """Does the queue hear of this turn? A start, a change of who answers or of the end, and a customer's
+    line while a person answers or is awaited; a bot's ordinary turns would only be noise (and bus traffic)."""
+    before, after = turn.before, turn.after
+    if turn.started_token is not None:
+        return True
+    if (before.mode, before.awaiting_agent, before.ended) != (after.mode, after.awaiting_agent, after.ended):
+        return True
+    person = after.mode != "bot" or after.awaiting_agent
+    return person and any(m.role == "customer" for m in turn.stored)
 
 
 def _is_rating(message: StoredMessage) -> bool:

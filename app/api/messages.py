@@ -226,6 +226,8 @@ CHAT_CLIENT: Final = TypeAdapter[ChatClientFrame](ChatClientFrame)
 ASSIST_CLIENT: Final = TypeAdapter[AssistClientFrame](AssistClientFrame)
 CHAT_CLIENT_TYPES: Final = frozenset({"start", "resume", "message", "rate", "ping", "history"})
 ASSIST_CLIENT_TYPES: Final = frozenset({"message", "set_slot", "goto", "takeover", "release", "ping", "history"})
+QUEUE_CLIENT: Final = TypeAdapter[PingFrame](PingFrame)
+QUEUE_CLIENT_TYPES: Final = frozenset({"ping"})
 
 
 # ================================================================ server → clients
@@ -432,6 +434,50 @@ class PongFrame(Frame):
     type: Literal["pong"] = "pong"
 
 
+class QueueItem(BaseModel):
+    """One conversation as the agents' queue shows it (`/ws/queue`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    conversation_id: str
+    state: str
+    state_title: str  # the flow's name for the state, for people (`title:` in the flow)
+    stage: str
+    mode: WireMode
+    awaiting_agent: bool
+    ended: bool
+    agent: str | None = None
+    channel: str
+    flow: str
+    customer: str | None = None  # the customer's name, when the conversation knows it
+    last_customer_text: str | None = None  # the customer's latest line (None: unchanged, or none yet)
+    at: str  # ISO 8601, UTC: when this changed
+
+
+class QueueFrame(Frame):
+    """`/ws/queue`, first frame: the open conversations, newest first (at most 100)."""
+
+    model_config = _examples({"type": "queue", "items": [{
+        "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "state": "handoff", "state_title": "转人工",
+        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False, "agent": None,
+        "channel": "online", "flow": "default", "customer": "王女士", "last_customer_text": "我要找人工",
+        "at": "2026-12-05T08:00:00+00:00"}]})
+    type: Literal["queue"] = "queue"
+    items: list[QueueItem]
+
+
+class QueueItemFrame(Frame):
+    """`/ws/queue`: a conversation started, was handed to a person, changed who answers, ended, or a customer
+    waiting for or talking to a person wrote again. Bot conversations' other turns are not sent."""
+
+    model_config = _examples({"type": "queue_item", "item": {
+        "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "state": "handoff", "state_title": "转人工",
+        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False, "agent": None,
+        "channel": "online", "flow": "default", "customer": None, "last_customer_text": "转人工",
+        "at": "2026-12-05T08:00:00+00:00"}})
+    type: Literal["queue_item"] = "queue_item"
+    item: QueueItem
+
+
 class SnapshotFrame(Frame):
     """First frame on the agent endpoint: where the conversation is and everything said so far."""
 
@@ -524,7 +570,7 @@ CLIENT_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("/ws/chat", ResumeFrame),
     ("/ws/chat", MessageFrame),
     ("/ws/chat", RateFrame),
-    ("/ws/chat and /ws/assist", PingFrame),
+    ("/ws/chat, /ws/assist and /ws/queue", PingFrame),
     ("/ws/chat and /ws/assist", HistoryRequestFrame),
     ("/ws/assist", AgentMessageFrame),
     ("/ws/assist", SetSlotFrame),
@@ -545,6 +591,8 @@ SERVER_FRAMES: Final[tuple[tuple[str, type[Frame]], ...]] = (
     ("agent", SnapshotFrame),
     ("agent", CustomerMessageFrame),
     ("agent", SuggestionsFrame),
+    ("agent (/ws/queue)", QueueFrame),
+    ("agent (/ws/queue)", QueueItemFrame),
 )
 
 

@@ -35,9 +35,9 @@ from typing import Any, Final, TypeVar
 from app.actions.runner import ActionRunner
 from app.api.auth import customer_token_matches, new_customer_token
 from app.api.errors import ApiError, Unauthorized
-from app.api.frames import Turn, history_frame, turn_deliveries
+from app.api.frames import Turn, history_frame, queue_item, queue_worthy, turn_deliveries
 from app.api.hub import Delivery, Hub, Subscriber
-from app.api.messages import HISTORY_PAGE, NoticeFrame, encode
+from app.api.messages import HISTORY_PAGE, NoticeFrame, QueueItem, QueueItemFrame, encode
 from app.api.rows import Ack, Head, acks, split_rows
 from app.config import DEFAULT_CONVERSATION_CACHE
 from app.driver import step_with_actions
@@ -64,6 +64,7 @@ from app.vocab import Mode, Role, engine_mode, wire_mode
 MAX_TURN_ATTEMPTS: Final = 5
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+QUEUE_CHANNEL: Final = "queue:agents"  # the hub's channel of the agents' live queue (no conversation id has a colon)
 BUS_DEGRADED: Final = "the link between servers is down: messages to and from the other side may be delayed"
 BUS_RECOVERED: Final = "the link between servers is back; anything missed was sent as history"
 OnAttached = Callable[["Live", list[StoredMessage], bool], None]  # live, the first page, more pages follow
@@ -131,7 +132,7 @@ class ConversationService:
             seen = {s.id: getattr(s, "seen_seq", None) for s in subscribers}
             known = [value for value in seen.values() if value is not None]
             missed: list[StoredMessage] = []
-            if known:
+            if known and conversation_id != QUEUE_CHANNEL:  # the queue has no history: it refreshes itself
                 try:
                     missed = await self.store.messages(conversation_id, min(known), HISTORY_PAGE + 1)
                 except HuashuError as exc:  # the store may be gone too: the clients can still resume
@@ -300,9 +301,39 @@ class ConversationService:
         turn = replace(turn, stored=fresh)
         deliveries = turn_deliveries(turn, agents=self.hub.watched(live.id))
         await self.hub.publish(live.id, deliveries, live.last_seq)
+        if queue_worthy(turn):
+            await self._tell_queue(live.id, turn, agent)
         if self.after_commit is not None and fresh:
             await self.after_commit(live.id, after, agent, fresh)
         return turn
+
+    async def _tell_queue(self, conversation_id: str, turn: Turn, agent: str | None) -> None:
+        """The agents' live queue (`/ws/queue`) hears of the turn, on every worker."""
+        said = [m.text for m in turn.stored if m.role == Role.CUSTOMER]
+        flow = self.engine.content.flows.get(turn.after.flow)
+        if flow is None:
+            return
+        item = queue_item(conversation_id, turn.after, flow, agent=agent,
+                          last_customer_text=said[-1] if said else None, at=self.clock())
+        await self.hub.publish(QUEUE_CHANNEL, [Delivery("agent", encode(QueueItemFrame(item=item)))], 0)
+
+    async def queue_snapshot(self, limit: int = 100) -> list[QueueItem]:
+        """The open conversations, newest first, as the queue shows them (each with the customer's last line)."""
+        page, _ = await self.store.list_conversations(limit=limit)
+        items = []
+        for stored in page:
+            if stored.ended_at is not None:
+                continue
+            flow = self.engine.content.flows.get(stored.flow)
+            messages = await self.store.messages(stored.id)
+            if flow is None or not messages:
+                continue
+            conversation = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
+            said = [m for m in messages if m.role == Role.CUSTOMER]
+            items.append(queue_item(stored.id, conversation, flow, agent=stored.agent,
+                                    last_customer_text=said[-1].text if said else None,
+                                    at=said[-1].created_at if said else stored.updated_at))
+        return items
 
     # ------------------------------------------------------------ customers
 

@@ -63,6 +63,7 @@ def to_json(flow: Flow) -> dict[str, Any]:
         "states": [
             {
                 "name": spec.name,
+                "title": spec.title or spec.name,
                 "stage": spec.stage,
                 "say": spec.say,
                 "final": spec.final,

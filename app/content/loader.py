@@ -58,6 +58,7 @@ _CONDITION_KEYS = {
     "counter_at_least",
 }
 _STATE_KEYS = {
+    "title",
     "stage",
     "say",
     "then",
@@ -240,6 +241,7 @@ def _parse_state(name: str, raw: Any, ctx: dict[str, Any], out: _Collector) -> S
         require_match=bool(raw.get("require_match", False)),
         phrases=phrases,
         final=final,
+        title=str(raw.get("title") or ""),
         line=ctx["line"],
     )
 

@@ -143,6 +143,7 @@ class StateSpec:
     require_match: bool = False  # only say a phrasing whose keywords match the customer's words
     phrases: tuple[str, ...] = ()  # restrict to these phrase ids (in preference order); empty: any of the stage
     final: bool = False
+    title: str = ""  # how people see the state (the agent workspace, the diagram); empty: its name
     line: int | None = None
 
     @property

@@ -99,3 +99,23 @@ def test_broken_content_refuses_to_start_naming_file_and_line(tmp_path: Path) ->
     assert code == 2
     assert "default.yaml:" in err and "yaml-syntax" in err and "huashu check" in err
     assert not (tmp_path / "huashu.db").exists()  # refused before touching the database
+
+
+def test_a_fixed_dev_token_is_used_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUASHU_AGENT_TOKENS", "")
+    code, out, _ = run(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", agent_tokens="", dev_token="s3cr3t-dev"))
+    assert code == 0 and os.environ["HUASHU_AGENT_TOKENS"] == "dev:s3cr3t-dev"
+    assert out.splitlines()[0].endswith(": s3cr3t-dev")  # what to paste comes first, bare
+
+
+def test_a_generated_dev_token_kept_in_a_file_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUASHU_AGENT_TOKENS", "")
+    keep = tmp_path / "secrets" / "dev-token"
+    settings = {"database_url": f"sqlite:///{tmp_path / 'h.db'}", "agent_tokens": "", "dev_token": "1",
+                "dev_token_file": keep}
+    run(Settings(**settings))
+    first = os.environ["HUASHU_AGENT_TOKENS"]
+    monkeypatch.setenv("HUASHU_AGENT_TOKENS", "")
+    run(Settings(**settings))
+    assert os.environ["HUASHU_AGENT_TOKENS"] == first == f"dev:{keep.read_text(encoding='utf-8').strip()}"
+    assert oct(keep.stat().st_mode & 0o777) == "0o600"
