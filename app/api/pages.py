@@ -48,12 +48,26 @@ async def favicon() -> FileResponse:
     return FileResponse(WEB_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
+def _texts(scripts_dir: Path, page: str) -> dict[str, str]:
+    texts = load_ui_texts(scripts_dir, page)
+    if page == "qa":
+        # The rules' names and explanations live with the rules (the pack's qa_rules.yaml: `name`, `explain`).
+        from app.qa.rules import load_rules, rules_file
+
+        for rule in load_rules(rules_file(scripts_dir)).rules.values():
+            if rule.name:
+                texts[f"rule.{rule.id}.name"] = rule.name
+            if rule.explain:
+                texts[f"rule.{rule.id}.explain"] = rule.explain
+    return texts
+
+
 @texts_router.get("/api/ui/{page}")
 async def ui_texts(page: Literal["widget", "agent", "qa"], services: ServicesDep, response: Response) -> dict[str, str]:
     """A page's visible texts, key → text, from the served pack's `scripts_zh/ui/` (or the default pack's).
     Public, and readable from any origin: the launcher (`/widget.js`) runs on the embedding site's pages."""
     try:
-        texts = await run_in_threadpool(load_ui_texts, services.settings.scripts_dir, page)
+        texts = await run_in_threadpool(_texts, services.settings.scripts_dir, page)
     except ContentErrors as exc:
         raise ApiError("unavailable", "; ".join(d.describe() for d in exc.defects)) from None
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -2,6 +2,7 @@
 
     POST /api/qa/replay            one transcript object → its assessment; a list → a list, in order
                                    (an invalid item becomes {"index", "error"} in its place; the rest go on)
+    POST /api/qa/import/jddc       a JDDC TSV export → transcripts in the interchange format (the QA page)
     GET  /api/conversations/{id}/qa  the stored conversation (via the TranscriptStore) replayed and scored
 
 Both need an agent token: QA results judge agents and quote customers. Replay is CPU work, so it runs in
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AgentDep, ServicesDep
@@ -25,6 +26,7 @@ from app.engine.step import Engine
 from app.errors import TranscriptError
 from app.export import read_aftercare, to_transcript
 from app.qa.assessor import Assessor
+from app.qa.jddc import read_jddc
 from app.qa.model import Assessment
 from app.qa.rules import load_rules, rules_file
 from app.transcripts import Transcript
@@ -97,6 +99,33 @@ async def qa_replay(
         ]
 
     return await run_in_threadpool(assess_all)
+
+
+MAX_IMPORT_BYTES: Final = 5_000_000
+
+
+@router.post("/api/qa/import/jddc")
+async def qa_import_jddc(request: Request, agent: AgentDep) -> dict[str, Any]:
+    """A JDDC chat export (TSV, UTF-8, the body as is) as transcripts in the interchange format, with the rows
+    that could not be read: `{"transcripts": […], "errors": [{"line", "error"}]}`. The QA page replays them."""
+    body = await request.body()
+    if len(body) > MAX_IMPORT_BYTES:
+        raise ApiError("invalid_field", f"at most {MAX_IMPORT_BYTES:,} bytes per import (got {len(body):,})")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError("invalid_field", f"the file is not UTF-8 text (byte {exc.start + 1})") from None
+
+    def read() -> dict[str, Any]:
+        transcripts, errors = [], []
+        for item in read_jddc(text.splitlines()):
+            if isinstance(item, Transcript):
+                transcripts.append(item.to_dict())
+            else:
+                errors.append(item.to_dict())
+        return {"transcripts": transcripts, "errors": errors}
+
+    return await run_in_threadpool(read)
 
 
 @router.get("/api/conversations/{conversation_id}/qa")

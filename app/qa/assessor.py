@@ -108,19 +108,23 @@ class Assessor:
         turn = replayed.turns[at]
         customer = replayed.customer_before(at + 1)
         rank = self.engine.suggester.rank
+        slots = dict(turn.context)
+        if replayed.agent and not slots.get("agent_name"):
+            slots["agent_name"] = replayed.agent  # "我是{agent_name}": the agent the transcript names
         kwargs: dict[str, Any] = {
             "channel": replayed.channel,
             "topic": turn.topic,
-            "slots": turn.context,
+            "slots": slots,
             "words": customer.text if customer else "",
-            "limit": 1,
+            "limit": 5,
         }
         ranked = rank(config.recommend.stage, only=config.recommend.phrases, **kwargs) if config.recommend.phrases else []
         if not ranked:
             ranked = rank(config.recommend.stage, **kwargs)
         if not ranked:
             return None
-        best = ranked[0]
+        # Filled in from the conversation: a phrasing whose slots it can fill, before one showing a raw {slot}.
+        best = next((s for s in ranked if not s.missing_slots), ranked[0])
         return Recommendation(best.phrase_id, best.text, best.stage, best.missing_slots)
 
 

@@ -106,7 +106,9 @@ def replay_command(
             summary = summarize(collected, assessor.rule_ids)
             sources = {rule.id: rule.source for rule in assessor.rulebook.rules.values()}
             assert labels is not None  # loaded above for the html format
-            handle.write(render_report(collected, errors, summary, labels=labels, rule_sources=sources))
+            names = {rule.id: rule.name for rule in assessor.rulebook.rules.values() if rule.name}
+            handle.write(render_report(collected, errors, summary, labels=labels, rule_sources=sources,
+                                       rule_names=names))
     summary = summarize(collected, assessor.rule_ids)
     if summary_out is not None:
         summary_out.write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

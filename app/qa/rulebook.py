@@ -38,6 +38,8 @@ _COMMON: Final = frozenset(
         "severity_weights",
         "fatal_severities",
         "description",
+        "name",
+        "explain",
     }
 )
 _NEVER: Final = re.compile(r"(?!)")
@@ -78,6 +80,8 @@ class RuleConfig:
     severity: str = "major"
     message: str = ""
     source: str = ""
+    name: str = ""  # what a QA reviewer calls the rule (the dashboard, the report); the id stays for authors
+    explain: str = ""  # one sentence a reviewer understands: what was expected
     recommend: Recommend | None = None
     max_findings: int | None = None
     max_deduction: float | None = None
@@ -275,6 +279,8 @@ def _rule(rule_id: str, body: dict[str, Any], spec: Mapping[str, Param], file: s
         severity=str(severity),
         message=str(body.get("message", "")),
         source=str(body.get("source", "")),
+        name=str(body.get("name", "")),
+        explain=str(body.get("explain", "")),
         recommend=recommend,
         max_findings=max_findings,
         max_deduction=max_deduction,

@@ -73,3 +73,23 @@ def test_a_stored_conversation_is_replayed_and_scored(client: TestClient) -> Non
 
 def test_an_unknown_conversation_is_404(client: TestClient) -> None:
     assert client.get("/api/conversations/nope/qa", headers=ALICE).status_code == 404
+
+
+def test_a_jddc_export_is_imported_as_transcripts_with_its_bad_rows_named(client: TestClient) -> None:
+    rows = [
+        "s-1\tUSERID_1\t0\t0\t0\tnan\t我的快递到哪了",
+        "s-1\tUSERID_1\t1\t0\t0\tnan\t您好,请提供订单号!@@@!我帮您查",
+        "s-2\tUSERID_2\t0\t0\t0",  # a row cut short
+    ]
+    answer = client.post("/api/qa/import/jddc", content="\n".join(rows).encode("utf-8"), headers=ALICE)
+
+    assert answer.status_code == 200
+    (transcript,) = answer.json()["transcripts"]
+    assert transcript["id"] == "s-1" and [t["role"] for t in transcript["turns"]] == ["customer", "agent", "agent"]
+    assert answer.json()["errors"] == [{"line": 3, "error": "expected 7 tab-separated columns, got 5"}]
+
+
+def test_a_jddc_import_refuses_what_is_not_utf8_and_needs_an_agent(client: TestClient) -> None:
+    refused = client.post("/api/qa/import/jddc", content="会话".encode("gbk"), headers=ALICE)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_field"
+    assert client.post("/api/qa/import/jddc", content=b"").status_code == 401

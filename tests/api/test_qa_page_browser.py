@@ -143,14 +143,20 @@ BAD = {"id": "bad-1", "channel": "online", "agent": "dave", "turns": [
 INVALID = {"id": "invalid-1", "channel": "fax", "turns": []}
 
 
-def test_an_uploaded_jsonl_file_is_replayed_and_a_tsv_file_is_explained(server: Server, tmp_path: Path) -> None:
+def test_an_uploaded_jsonl_file_is_replayed_and_so_is_a_jddc_tsv_export(server: Server, tmp_path: Path) -> None:
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     texts = get(f"{server.http}/api/ui/qa")
     upload = tmp_path / "transcripts.jsonl"
     lines = [json.dumps(item, ensure_ascii=False) for item in (GOOD, BAD, INVALID)] + ["{not json", ""]
     upload.write_text("\n".join(lines), encoding="utf-8")
     jddc = tmp_path / "jddc.tsv"
-    jddc.write_text("session\tuser\twaiter_send\tis_transfer\tis_repeat\tsku\tcontent\n", encoding="utf-8")
+    # Two sessions in the JDDC export's seven columns (session, user, from the agent?, transferred, repeated, sku, text).
+    jddc.write_text("\n".join("\t".join(row) for row in (
+        ("tsv-a", "USERID_1", "0", "0", "0", "nan", "我的快递到哪了"),
+        ("tsv-a", "USERID_1", "1", "0", "0", "nan", "您好,请提供一下订单号"),
+        ("tsv-b", "USERID_2", "0", "0", "0", "nan", "发票怎么开"),
+        ("tsv-b", "USERID_2", "1", "0", "0", "nan", "在订单详情页申请就可以了"),
+    )) + "\n", encoding="utf-8")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(),
@@ -164,8 +170,9 @@ def test_an_uploaded_jsonl_file_is_replayed_and_a_tsv_file_is_explained(server: 
                                arg=texts["signin.ok"])
 
         page.set_input_files("#file", str(jddc))
-        page.wait_for_function("(text) => document.querySelector('#status').textContent === text",
-                               arg=texts["upload.tsv"])
+        page.wait_for_function("() => document.querySelectorAll('#results tr.result').length === 2")
+        ids = page.locator("#results tr.result").evaluate_all("rows => rows.map(r => r.dataset.id)")
+        assert sorted(ids) == ["tsv-a", "tsv-b"]
 
         page.set_input_files("#file", str(upload))
         page.wait_for_function("() => document.querySelectorAll('#results tr.result').length === 3")

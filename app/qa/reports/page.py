@@ -32,7 +32,7 @@ tr.customer td.text{background:#f7f7f7}tr.agent td.text,tr.bot td.text{backgroun
 tr.finding td{background:#fff8e6;border-left:4px solid #e0a800;font-size:.92em}
 tr.finding.fatal td{background:#fdecec;border-left-color:#b23b3b}
 mark{background:#ffd54f;padding:0 1px}mark.critical{background:#ef9a9a}
-.rule{font-family:ui-monospace,monospace;font-weight:600}.sev{font-size:.8em;padding:0 .3em;border-radius:3px;background:#eee}
+.rule{font-family:ui-monospace,monospace;font-weight:600}.rule.id{font-weight:400;color:#888;font-size:.8em}.sev{font-size:.8em;padding:0 .3em;border-radius:3px;background:#eee}
 .tags{color:#555;font-size:.85em;white-space:nowrap}.rec{color:#2e5e8c}.error{color:#b23b3b}
 """
 
@@ -45,9 +45,13 @@ def render_report(
     labels: ReportLabels,
     title: str | None = None,
     rule_sources: Mapping[str, str] | None = None,
+    rule_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole page as a string; `labels` are the texts a reader sees (`<scripts>/qa_report.yaml`)."""
+    """The whole page as a string; `labels` are the texts a reader sees (`<scripts>/qa_report.yaml`), `rule_names`
+    what a reviewer calls each rule (`name` in qa_rules.yaml; the id stays beside it for rule authors).
+    Transcripts are listed worst first."""
     words = labels
+    names = rule_names or {}
     heading = title or words.text("page.title")
     sources = rule_sources or {}
     overall = summary.overall
@@ -73,7 +77,7 @@ def render_report(
         '<section id="charts" class="charts">',
         column_chart(_bin_labels(), list(summary.histogram), title=words.text("charts.scores")),
         bar_chart(
-            [t.rule for t in summary.by_rule],
+            [names.get(t.rule) or t.rule for t in summary.by_rule],
             [t.findings for t in summary.by_rule],
             title=words.text("charts.rules"),
         ),
@@ -89,7 +93,8 @@ def render_report(
     ]
     for tally in summary.by_rule:
         parts.append(
-            f'<tr><td class="rule">{escape(tally.rule)}</td><td class="num">{tally.findings}</td>'
+            f'<tr><td>{escape(names.get(tally.rule) or tally.rule)} <span class="rule id">{escape(tally.rule)}</span></td>'
+            f'<td class="num">{tally.findings}</td>'
             f'<td class="num">{tally.transcripts}</td><td class="num">{tally.points:g}</td>'
             f"<td>{escape(sources.get(tally.rule, ''))}</td></tr>"
         )
@@ -98,7 +103,8 @@ def render_report(
         parts.append(_ratings_section(words, summary.ratings))
     parts.append(_errors_section(words, assessments, errors))
     parts.append(f'<section id="transcripts"><h2>{escape(words.text("headings.transcripts"))}</h2>')
-    parts.extend(_transcript(words, item) for item in assessments)
+    worst_first = sorted(assessments, key=lambda a: (a.score is None, a.score if a.score is not None else 0.0))
+    parts.extend(_transcript(words, item, names) for item in worst_first)
     parts.append("</section></body></html>\n")
     return "".join(parts)
 
@@ -178,11 +184,11 @@ def _score_class(score: float | None) -> str:
     return "high" if score >= 90 else "mid" if score >= 70 else "low"
 
 
-def _transcript(words: ReportLabels, item: Assessment) -> str:
+def _transcript(words: ReportLabels, item: Assessment, names: Mapping[str, str]) -> str:
     by_turn: dict[int, list[Finding]] = {}
     for finding in item.findings:
         by_turn.setdefault(finding.turn, []).append(finding)
-    rules = sorted({f.rule for f in item.findings})
+    rules = sorted({names.get(f.rule) or f.rule for f in item.findings})
     opened = " open" if item.fatal else ""
     agent = words.text("transcript.agent", agent=item.agent) if item.agent else words.text("page.no_agent")
     fatal = f" · <b class=error>{escape(words.text('page.fatal'))}</b>" if item.fatal else ""
@@ -204,7 +210,7 @@ def _transcript(words: ReportLabels, item: Assessment) -> str:
             f"<td class='text'>{_marked(turn.masked_text, findings)}</td>"
             f"<td class='tags'>{_tags(words, turn)}</td></tr>"
         )
-        rows.extend(_finding_row(words, f) for f in findings)
+        rows.extend(_finding_row(words, f, names) for f in findings)
     rows.append("</table></details>")
     return "".join(rows)
 
@@ -247,7 +253,7 @@ def _marked(text: str, findings: Sequence[Finding]) -> str:
     return "".join(out)
 
 
-def _finding_row(words: ReportLabels, finding: Finding) -> str:
+def _finding_row(words: ReportLabels, finding: Finding, names: Mapping[str, str]) -> str:
     recommendation = finding.recommendation
     advice = ""
     if recommendation is not None:
@@ -260,7 +266,7 @@ def _finding_row(words: ReportLabels, finding: Finding) -> str:
     fatal = f" · {escape(words.text('page.fatal'))}" if finding.fatal else ""
     return (
         f'<tr class="finding{" fatal" if finding.fatal else ""}" data-rule="{escape(finding.rule)}"><td></td>'
-        f'<td colspan="3"><span class="rule">{escape(finding.rule)}</span> '
+        f'<td colspan="3"><b>{escape(names.get(finding.rule) or finding.rule)}</b> <span class="rule id">{escape(finding.rule)}</span> '
         f'<span class="sev" title="{escape(finding.severity)}">{escape(words.name("severities", finding.severity))}'
         f"{fatal} · −{finding.points:g}</span> "
         f"{escape(finding.message)}{evidence}{advice}</td></tr>"
