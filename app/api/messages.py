@@ -458,7 +458,7 @@ class QueueFrame(Frame):
 
     model_config = _examples({"type": "queue", "items": [{
         "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "state": "handoff", "state_title": "转人工",
-        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False, "agent": None,
+        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False,
         "channel": "online", "flow": "default", "customer": "王女士", "last_customer_text": "我要找人工",
         "at": "2026-12-05T08:00:00+00:00"}]})
     type: Literal["queue"] = "queue"
@@ -471,8 +471,8 @@ class QueueItemFrame(Frame):
 
     model_config = _examples({"type": "queue_item", "item": {
         "conversation_id": "9f1c2e7a4b0d4a52b3d1c0e8f7a6b5c4", "state": "handoff", "state_title": "转人工",
-        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False, "agent": None,
-        "channel": "online", "flow": "default", "customer": None, "last_customer_text": "转人工",
+        "stage": "hand-off", "mode": "bot", "awaiting_agent": True, "ended": False,
+        "channel": "online", "flow": "default", "last_customer_text": "转人工",
         "at": "2026-12-05T08:00:00+00:00"}})
     type: Literal["queue_item"] = "queue_item"
     item: QueueItem
