@@ -68,9 +68,12 @@ def test_a_hand_off_reaches_the_queue_unasked_and_a_clicked_suggestion_reaches_t
     agent.wait_for_selector(".panel.active .diagram .box.current")
     agent.click(".panel.active .takeover")
     agent.wait_for_selector("#suggestions .sugg")
-    agent.keyboard.press("Alt+1")  # the first suggestion, into the editable box
+    agent.keyboard.press("Alt+2")  # a keyboard shortcut puts the second suggestion in the box …
+    second = agent.locator("#suggestions .sugg").nth(1).locator("span").nth(1).inner_text()
+    assert agent.input_value(".panel.active .text") == second
+    agent.locator("#suggestions .sugg").first.click()  # … and a click the first
     text = agent.input_value(".panel.active .text")
-    assert text
+    assert text and text != second
     text += "我是alice,马上为您处理。"  # editable before sending
     agent.fill(".panel.active .text", text)
     agent.click(".panel.active .send")
@@ -79,6 +82,16 @@ def test_a_hand_off_reaches_the_queue_unasked_and_a_clicked_suggestion_reaches_t
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     agent.screenshot(path=str(SCREENSHOTS / "agent-workspace.png"))
     assert agent.locator(".panel.active .diagram .box.current").inner_text()  # the stage, named in Chinese
+
+    other = browser.new_context().new_page()  # a second customer: both conversations open at once
+    other.goto(f"{server.http}/")
+    other.wait_for_selector("#log .bot .msg")
+    other_id = other.evaluate("JSON.parse(sessionStorage.getItem('huashu')).conversation_id")
+    agent.locator(f"#queue .item[data-id='{other_id}']").click()
+    agent.wait_for_function("() => document.querySelectorAll('#tabs button').length === 2")
+    assert agent.get_attribute(".panel.active", "data-id") == other_id
+    agent.locator("#tabs button").first.click()
+    assert agent.get_attribute(".panel.active", "data-id") != other_id
 
 
 def test_a_pasted_dev_token_line_signs_in_and_a_wrong_one_is_told_in_chinese(server: Server, browser: Any) -> None:

@@ -37,8 +37,9 @@ def column_chart(labels: Sequence[str], values: Sequence[int], *, title: str, wi
     return "".join(parts)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[int], *, title: str, width: int = 560, highlight: Sequence[bool] = ()) -> str:
-    """Horizontal bars, one row per label (findings per rule)."""
+def bar_chart(labels: Sequence[str], values: Sequence[int], *, title: str, width: int = 560, highlight: Sequence[bool] = (),
+              links: Sequence[str] = ()) -> str:
+    """Horizontal bars, one row per label (findings per rule); with `links`, each row links to that anchor."""
     row, top, left = 22, 26, 170
     height = top + row * max(len(values), 1) + 8
     peak = max(values, default=0) or 1
@@ -48,12 +49,17 @@ def bar_chart(labels: Sequence[str], values: Sequence[int], *, title: str, width
         y = top + index * row
         bar_w = plot_w * value / peak
         color = _FATAL if index < len(highlight) and highlight[index] else _BAR
+        link = links[index] if index < len(links) else None
+        if link:
+            parts.append(f'<a href="{escape(link)}">')
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="label">{escape(label)}</text>')
         parts.append(
             f'<rect class="bar" x="{left}" y="{y + 3}" width="{bar_w:.1f}" height="{row - 6}" fill="{color}">'
             f"<title>{escape(label)}: {value}</title></rect>"
         )
         parts.append(f'<text x="{left + bar_w + 4:.1f}" y="{y + 14}" class="value">{value}</text>')
+        if link:
+            parts.append("</a>")
     parts.append("</svg>")
     return "".join(parts)
 

@@ -80,6 +80,7 @@ def render_report(
             [names.get(t.rule) or t.rule for t in summary.by_rule],
             [t.findings for t in summary.by_rule],
             title=words.text("charts.rules"),
+            links=[f"#rule-{t.rule}" for t in summary.by_rule],  # a bar leads to its rule's row
         ),
         "</section>",
         f'<section id="agents"><h2>{escape(words.text("headings.agents"))}</h2>',
@@ -93,7 +94,8 @@ def render_report(
     ]
     for tally in summary.by_rule:
         parts.append(
-            f'<tr><td>{escape(names.get(tally.rule) or tally.rule)} <span class="rule id">{escape(tally.rule)}</span></td>'
+            f'<tr id="rule-{escape(tally.rule)}"><td>{escape(names.get(tally.rule) or tally.rule)} '
+            f'<span class="rule id">{escape(tally.rule)}</span></td>'
             f'<td class="num">{tally.findings}</td>'
             f'<td class="num">{tally.transcripts}</td><td class="num">{tally.points:g}</td>'
             f"<td>{escape(sources.get(tally.rule, ''))}</td></tr>"
