@@ -9,10 +9,12 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REQUIRE_ENV = "HUASHU_REQUIRE_BROWSER"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"  # linked from the README
 # No first-run, sync or background fetches: this machine's network is closed and they would only fail.
 OFFLINE_FLAGS = (
     "--headless",
@@ -41,3 +43,9 @@ def dump_dom(url: str, profile: Path, *extra: str, timeout: float = 120) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+def screenshot(page: Any, name: str, **options: Any) -> None:
+    """Save what a Playwright page shows as docs/screenshots/`name`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), **options)

@@ -16,28 +16,12 @@ import pytest
 
 from tests.api.server import Server
 from tests.api.wire import ALICE
-from tests.browser import OFFLINE_FLAGS, chromium
+from tests.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(120)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BOT_LINES = "() => document.querySelectorAll('#log .bot .msg').length"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(f"sqlite:///{tmp_path / 'huashu.db'}", tmp_path).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium(),
-                                              args=[flag for flag in OFFLINE_FLAGS if flag != "--headless"])
-        yield launched
-        launched.close()
 
 
 def wait_for_bot_lines(page: Any, count: int) -> None:
@@ -64,8 +48,7 @@ def test_a_conversation_from_the_greeting_to_the_rating(server: Server, browser:
     page.fill("#comment", "退货说明很清楚")
     page.click("#rate")
     page.wait_for_selector("#rated:not([hidden])")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "widget-rated.png"))
+    screenshot(page, "widget-rated.png")
 
     conversation_id = page.evaluate("JSON.parse(sessionStorage.getItem('huashu')).conversation_id")
     stored = httpx.get(f"{server.http}/api/conversations/{conversation_id}", headers=ALICE).json()
@@ -135,6 +118,6 @@ def test_one_script_tag_adds_a_launcher_whose_badge_counts_unread_replies(server
     chat.locator("#text").fill("发票怎么开?")
     chat.locator("#text").press("Enter")
     chat.locator("#log .bot .msg").nth(1).wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "widget-embedded.png"))
+    screenshot(page, "widget-embedded.png")
     page.click("#huashu-launcher")
     assert page.locator("#huashu-frame").is_hidden()

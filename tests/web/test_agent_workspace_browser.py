@@ -4,8 +4,6 @@ the customer; the sidebar's open promises are marked kept (issues 13 and 14)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,27 +11,11 @@ import pytest
 
 from tests.api.server import Server
 from tests.api.wire import ALICE
-from tests.browser import OFFLINE_FLAGS, chromium
+from tests.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(120)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(f"sqlite:///{tmp_path / 'huashu.db'}", tmp_path).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium(),
-                                              args=[flag for flag in OFFLINE_FLAGS if flag != "--headless"])
-        yield launched
-        launched.close()
 
 
 def signed_in_agent(browser: Any, server: Server, token: str = "alice-token") -> Any:
@@ -79,8 +61,7 @@ def test_a_hand_off_reaches_the_queue_unasked_and_a_clicked_suggestion_reaches_t
     agent.click(".panel.active .send")
     customer.wait_for_function("(said) => [...document.querySelectorAll('#log .agent .msg')].some(m => m.textContent === said)",
                                arg=text)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    agent.screenshot(path=str(SCREENSHOTS / "agent-workspace.png"))
+    screenshot(agent, "agent-workspace.png")
     assert agent.locator(".panel.active .diagram .box.current").inner_text()  # the stage, named in Chinese
 
     other = browser.new_context().new_page()  # a second customer: both conversations open at once
@@ -117,7 +98,7 @@ def test_the_sidebar_lists_the_open_promise_and_marks_it_kept(server: Server, br
     agent.click(f"#queue .item[data-id='{conversation_id}']")
     promise = agent.wait_for_selector("#commitments .promise")
     assert "24小时内给您答复" in promise.inner_text()
-    agent.screenshot(path=str(SCREENSHOTS / "agent-commitments.png"))
+    screenshot(agent, "agent-commitments.png")
     agent.click("#commitments .promise button")
     agent.wait_for_function("() => !document.querySelector('#commitments .promise')")
 

@@ -4,7 +4,6 @@ starts a conversation with a frame the server accepts."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,12 +15,6 @@ from tests.browser import dump_dom
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(120)]
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(f"sqlite:///{tmp_path / 'huashu.db'}", tmp_path).start()
-    yield running
-    running.stop()
 
 
 def test_the_widget_page_starts_a_conversation(server: Server, tmp_path: Path) -> None:
