@@ -12,7 +12,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def test_a_hand_off_reaches_the_queue_with_the_customers_line(connect: Connect, client: TestClient) -> None:
-    with client.websocket_connect("/ws/queue", headers=ALICE) as session:
+    with client.websocket_connect("/ws/queue", headers=dict(ALICE)) as session:
         agents = Socket(session)
         snapshot = agents.receive()
         assert snapshot["type"] == "queue"
@@ -32,7 +32,7 @@ def test_the_snapshot_lists_open_conversations_with_their_last_line(connect: Con
     with connect.started() as (customer, frames):
         conversation_id = only(frames, "started")["conversation_id"]
         customer.exchange({"type": "message", "id": "c-1", "text": "发票怎么开?"})
-    with client.websocket_connect("/ws/queue", headers=ALICE) as session:
+    with client.websocket_connect("/ws/queue", headers=dict(ALICE)) as session:
         items = Socket(session).receive()["items"]
     (item,) = [i for i in items if i["conversation_id"] == conversation_id]
     assert item["last_customer_text"] == "发票怎么开?" and item["mode"] == "bot" and not item["ended"]

@@ -7,9 +7,10 @@ reads the next one, so the pong is a barrier and no test ever waits on a frame t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 import pytest
@@ -19,7 +20,9 @@ from starlette.testclient import WebSocketTestSession
 from app.api.hub import Delivery
 
 AGENT_TOKENS = "alice:alice-token,bob:bob-token"
-ALICE = {"Authorization": "Bearer alice-token"}
+# Read-only: Starlette's `websocket_connect` and schemathesis add headers to the dict they are given, and a
+# shared dict that gains a Sec-WebSocket-Key breaks every later WebSocket upgrade. Pass `dict(ALICE)` to those.
+ALICE: Mapping[str, str] = MappingProxyType({"Authorization": "Bearer alice-token"})
 MAX_FRAMES = 200  # bound on frames collected before a pong: a runaway server fails the test, not hangs it
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
