@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from app.cli_aftercare import commitments_app, complaints_app
+from app.cli_aftercare import aftercare_app, commitments_app, complaints_app
 from app.config import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ app.add_typer(qa_app, name="qa")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(commitments_app, name="commitments")
 app.add_typer(complaints_app, name="complaints")
+app.add_typer(aftercare_app, name="aftercare")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -1,10 +1,12 @@
-"""`huashu commitments` (promises made to customers, and marking one kept) and `huashu complaints`."""
+"""`huashu commitments` (promises made to customers, and marking one kept), `huashu complaints` and
+`huashu aftercare rescan`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
@@ -25,6 +27,7 @@ commitments_app = typer.Typer(
     invoke_without_command=True,
 )
 complaints_app = typer.Typer(help="Complaint records and their process; docs/aftercare.md.", invoke_without_command=True)
+aftercare_app = typer.Typer(help="The aftercare records as a whole; docs/aftercare.md.", no_args_is_help=True)
 
 Status = Literal["open", "overdue", "done"]
 AsJson = Annotated[bool, typer.Option("--json", help="one JSON object per line")]
@@ -114,3 +117,47 @@ def complaints(
 
     items = _with_store(Settings(), read)
     _print(items, as_json, ["id", "status", "conversation_id", "channel", "updated_at", "description"], "complaints")
+
+
+@aftercare_app.command("rescan")
+def rescan(
+    since: Annotated[str | None, typer.Option(help="conversations created at or after (ISO date/date-time, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="conversations created before")] = None,
+) -> None:
+    """Read stored conversations again and write the ratings, commitments and complaint records they carry
+    that are not stored yet (after a failed write, or with a pack that now tracks promises). Idempotent."""
+    from app.api.aftercare_recorder import AftercareRecorder
+    from app.engine.conversation import Conversation
+    from app.engine.events import Event
+    from app.runtime import build_engine
+
+    settings = Settings()
+    engine = build_engine(settings)
+    window = {"since": _when(since), "until": _when(until)}
+
+    async def run(store: TranscriptStore) -> int:
+        recorder = AftercareRecorder(store, lambda: engine.content.promises)
+        count, offset = 0, 0
+        while True:
+            page, total = await store.list_conversations(limit=200, offset=offset, **window)
+            for stored in page:
+                messages = await store.messages(stored.id)
+                folded = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
+                await recorder.record(stored.id, folded, stored.agent, messages, stored)
+                count += 1
+            offset += len(page)
+            if not page or offset >= total:
+                return count
+
+    print(json.dumps({"conversations": _with_store(settings, run)}))
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"not an ISO date or date-time: {value!r}", markup=False)
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

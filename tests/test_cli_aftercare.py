@@ -73,3 +73,48 @@ def test_complaints_lists_the_records(database: str) -> None:
     result = runner.invoke(app, ["complaints", "--status", "received", "--json"])
     assert result.exit_code == 0, result.output
     assert [(c["id"], c["status"]) for c in lines(result.output)] == [("cp-1", "received")]
+
+
+def test_rescan_writes_what_stored_conversations_carry_and_nothing_twice(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.engine.events import BotSaid, ConversationStarted, CustomerSaid, RatingGiven
+    from app.storage.models import NewMessage
+
+    url = f"sqlite:///{tmp_path / 'huashu.db'}"
+    monkeypatch.setenv("HUASHU_DATABASE_URL", url)
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+
+    def row(role: str, text: str, *events: object) -> NewMessage:
+        return NewMessage(role=role, text=text, state_before="listen", state_after="listen", intent=None,  # type: ignore[arg-type]
+                          phrase_id=None, suggestions=[], client_message_id=None,
+                          events=[e.to_dict() for e in events], created_at=at)  # type: ignore[attr-defined]
+
+    async def fill() -> None:  # written before any recorder ran (as after a failed write)
+        store = await open_store(url)
+        await store.create_conversation(NewConversation(
+            id="old", flow="default", flow_version="1", channel="online", mode="bot", state="listen", slots={},
+            counters={}, customer={"name": "王女士"}, token_hash=hash_token("t"), created_at=at))
+        await store.append("old", [
+            row("system", "conversation started", ConversationStarted("old", "default", "1", at=at)),
+            row("customer", "查一下我的订单", CustomerSaid("查一下我的订单", at=at)),
+            row("bot", "我们会在24小时内给您答复", BotSaid("我们会在24小时内给您答复", "promise.reply_time", "promise")),
+            row("system", "customer rated 4", RatingGiven(4, at=at)),
+        ])
+        await store.close()
+
+    asyncio.run(fill())
+    for _ in range(2):
+        result = runner.invoke(app, ["aftercare", "rescan"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"conversations": 1}
+
+    async def read() -> tuple[object, list[Commitment]]:
+        store = await open_store(url)
+        try:
+            return await store.rating("old"), await store.commitments(now=at)
+        finally:
+            await store.close()
+
+    rating, commitments = asyncio.run(read())
+    assert rating is not None and rating.score == 4  # type: ignore[attr-defined]
+    assert [(c.customer, c.window) for c in commitments] == [("王女士", "24小时内")]

@@ -4,8 +4,9 @@
 rows: a `rating_given` event becomes the conversation's rating; a bot or agent line that promises
 something with a time ("我们会在24小时内给您答复") becomes a commitment; a customer line understood as
 `complaint` opens the conversation's complaint record. Each record is keyed by where it came from, so
-reading the same rows again (a retried turn, `huashu aftercare rescan`) records nothing twice. A failed
-write is logged and never fails the turn, which the customer already has.
+reading the same rows again (a retried turn, `huashu aftercare rescan`, which reads stored conversations
+again) records nothing twice. A failed write is logged and never fails the turn, which the customer
+already has; a rescan writes what was missed.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class AftercareRecorder:
         found: list[Commitment] = []
         failed_action = False
         for message in stored:
+            if message.role in (Role.CUSTOMER, Role.AGENT):
+                failed_action = False  # a new input: what failed before belongs to an earlier turn
             failed_action = failed_action or any(e.get("type") == "action_failed" for e in message.events)
             if message.role not in (Role.BOT, Role.AGENT):
                 continue
