@@ -133,13 +133,13 @@ def rescan(
 
     settings = Settings()
     engine = build_engine(settings)
-    window = {"since": _when(since), "until": _when(until)}
+    start, end = _when(since), _when(until)
 
     async def run(store: TranscriptStore) -> int:
         recorder = AftercareRecorder(store, lambda: engine.content.promises)
         count, offset = 0, 0
         while True:
-            page, total = await store.list_conversations(limit=200, offset=offset, **window)
+            page, total = await store.list_conversations(since=start, until=end, limit=200, offset=offset)
             for stored in page:
                 messages = await store.messages(stored.id)
                 folded = Conversation.from_events(Event.from_dict(e) for m in messages for e in m.events)
