@@ -5,7 +5,8 @@ and when each falls due. Pure: the cue words, units and the working-day calendar
 A clause is a promise when it names a time, it or the clause after it names something we do (an action
 word), and it carries no mark of a customer's obligation, a policy, a condition or a question ("请您在24小时内
 完成支付", "7天无理由退货", "如果超过48小时未发货…", "明天在家吗"), nor follows a condition in its sentence. Hours and minutes are calendar time;
-"N个工作日" skips weekends and holidays; a day ("明天", "3天内") ends at the business's end of day.
+"N个工作日" skips weekends and holidays; a day ("明天", "3天内", "下周三", "15号前") ends at the business's
+end of day.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class PromiseRules:
     unit_of: Mapping[str, str]  # unit word → minutes | hours | days | working_days
     day_offset: Mapping[str, int]  # "明天" → 1
     parts_of_day: Mapping[str, time]
+    weekday_of: Mapping[str, int]  # "一" → 1 … "日" → 7, after a next-week word ("下周三")
     actions: re.Pattern[str]
     not_promise: re.Pattern[str]
     conditions: re.Pattern[str]  # in an earlier clause of the sentence: what follows depends on it
@@ -99,12 +101,17 @@ class PromiseRules:
             numerals = {str(k): int(v) for k, v in (raw.get("numerals") or {}).items()}
             units = {str(word): kind for kind, words in (raw.get("units") or {}).items() for word in words}
             offsets = {str(word): int(n) for n, words in (raw.get("days_from_today") or {}).items() for word in words}
+            weekdays = {str(k): int(v) for k, v in (raw.get("weekdays") or {}).items()}
+            if not isinstance(raw.get("dates") or {}, Mapping):
+                raise TypeError("`dates` must be a mapping of month, day and before words")
         except (ValueError, TypeError, ZoneInfoNotFoundError, AttributeError) as exc:
             raise SchemaError(f"commitments.yaml: {exc}", file=file, line=1) from None
         unknown = sorted(set(units.values()) - {"minutes", "hours", "days", "working_days"})
         if unknown:
             raise SchemaError(f"commitments.yaml: unknown unit kinds {unknown}", file=file, line=1,
                               hint="units are minutes, hours, days, working_days")
+        if any(not 1 <= n <= 7 for n in weekdays.values()):
+            raise SchemaError("commitments.yaml: weekdays are numbered 1 (Monday) to 7 (Sunday)", file=file, line=1)
         for key in ("actions", "not_promise"):
             if not raw.get(key):
                 raise SchemaError(f"commitments.yaml needs a non-empty `{key}` list", file=file, line=1)
@@ -116,6 +123,7 @@ class PromiseRules:
             unit_of=units,
             day_offset=offsets,
             parts_of_day=parts,
+            weekday_of=weekdays,
             actions=_words(raw["actions"]),
             not_promise=_words(raw["not_promise"]),
             conditions=_words(raw.get("conditions") or []) if raw.get("conditions") else re.compile(r"(?!)"),
@@ -141,7 +149,8 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
         clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
         for index, clause in enumerate(clauses):
             match = rules.time_pattern.search(clause)
-            if match is None or rules.not_promise.search(clause):
+            # The time itself is not a mark: "下周三之前" holds 之前, which elsewhere marks the past.
+            if match is None or rules.not_promise.search(_without(clause, match)):
                 continue
             if any(rules.conditions.search(earlier) for earlier in clauses[:index]):
                 continue  # "如果…,装维人员24小时内上门": a condition, not a promise
@@ -153,7 +162,7 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
                 what = f"{clause},{following}"
             else:
                 continue
-            due = _due(match, made_at, rules)
+            due = _due(match, made_at.astimezone(UTC), rules)  # UTC: hours are elapsed time, whatever the zone
             if due is not None:
                 found.append(Promise(what, due, match.group(0)))
     return found
@@ -162,14 +171,20 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
 # ---------------------------------------------------------------- reading a time
 
 
+def _without(clause: str, match: re.Match[str]) -> str:
+    return clause[: match.start()] + " " + clause[match.end():]
+
+
 def _due(match: re.Match[str], made_at: datetime, rules: PromiseRules) -> datetime | None:
     calendar = rules.calendar
     groups = match.groupdict()
-    if groups.get("day"):
-        day = calendar.local_day(made_at) + timedelta(days=rules.day_offset[groups["day"]])
-        part = rules.parts_of_day.get(groups.get("part") or "")
+    day = _named_day(groups, calendar.local_day(made_at), rules)
+    if day is not None or groups.get("mday") or groups.get("date"):
+        if day is None:
+            return None  # a date that does not exist ("2月30号")
+        part = rules.parts_of_day.get(groups.get("part") or groups.get("wpart") or "")
         due = calendar.closing(day, part)
-        return due if due > made_at else made_at + _LATE_TODAY
+        return due if due > made_at else made_at + _LATE_TODAY  # said after the day's end: within the hour
     amount = 0.5 if groups.get("half_only") else _amount(groups.get("low"), groups.get("high"), groups.get("half"), rules)
     kind = rules.unit_of.get(groups.get("unit") or "")
     if amount is None or kind is None or amount <= 0:
@@ -181,6 +196,47 @@ def _due(match: re.Match[str], made_at: datetime, rules: PromiseRules) -> dateti
     if kind == "days":
         return calendar.closing(calendar.local_day(made_at) + timedelta(days=round(amount)))
     return calendar.add_working_days(made_at, max(1, round(amount)))
+
+
+def _named_day(groups: Mapping[str, str | None], today: date, rules: PromiseRules) -> date | None:
+    """The local day a day word ("明天"), a next-week day ("下周三"; "下周" alone is its Monday) or a date
+    ("15号前", "12月15日前") names; None when the match is not one of those, or the date does not exist."""
+    if groups.get("day"):
+        return today + timedelta(days=rules.day_offset[groups["day"] or ""])
+    if groups.get("week"):
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+        return monday + timedelta(days=rules.weekday_of.get(groups.get("weekday") or "", 1) - 1)
+    if groups.get("mday"):
+        month = _number(groups.get("month") or "", rules)
+        return _next_date(today, month, _number(groups["mday"] or "", rules)) if month is not None else None
+    if groups.get("date"):
+        return _next_date(today, None, _number(groups["date"] or "", rules))
+    return None
+
+
+def _next_date(today: date, month: float | None, day_of_month: float | None) -> date | None:
+    """The first such date from today on: "15号" after the 15th is next month's, "1月5日" in December is
+    next year's; None for a date that does not exist."""
+    if day_of_month is None or not day_of_month.is_integer() or (month is not None and not month.is_integer()):
+        return None
+    if month is not None:
+        for year in (today.year, today.year + 1):
+            try:
+                candidate = date(year, int(month), int(day_of_month))
+            except ValueError:
+                return None
+            if candidate >= today:
+                return candidate
+        return None
+    for ahead in range(12):
+        years, month_index = divmod(today.month - 1 + ahead, 12)
+        try:
+            candidate = date(today.year + years, month_index + 1, int(day_of_month))
+        except ValueError:
+            continue  # "31号" in a 30-day month: the next month that has one
+        if candidate >= today:
+            return candidate
+    return None
 
 
 def _amount(low: str | None, high: str | None, half: str | None, rules: PromiseRules) -> float | None:
@@ -210,8 +266,9 @@ def _number(text: str, rules: PromiseRules) -> float | None:
 def _time_pattern(raw: Mapping[str, Any], numerals: Mapping[str, int], units: Mapping[str, str],
                   offsets: Mapping[str, int], parts: Mapping[str, time]) -> re.Pattern[str]:
     """One regular expression for every way of saying a time, with named groups `_due` reads:
-    `low`/`high` numbers with a `unit` (and an optional `half`), a `half_only` ("半小时"), or a `day` with an
-    optional `part` of it."""
+    `low`/`high` numbers with a `unit` (and an optional `half`), a `half_only` ("半小时"), a `day` with an
+    optional `part` of it, a next `week` with an optional `weekday` and `wpart`, or a date: `month` and
+    `mday` ("12月15日"), or a `date` of this or next month said with a "before" word ("15号前")."""
     number = r"(?:\d+(?:\.\d+)?|[" + re.escape("".join(numerals)) + r"]{1,3})"
     separators = _alternatives(raw.get("range_separators") or ["-"])
     counters = _alternatives(raw.get("counters") or [])
@@ -227,7 +284,26 @@ def _time_pattern(raw: Mapping[str, Any], numerals: Mapping[str, int], units: Ma
     parts_re = _alternatives(parts)
     by_amount = rf"(?:{amount}|{only_half})\s*(?P<unit>{units_re})(?:{within})?"
     by_day = rf"(?P<day>{days})(?P<part>{parts_re})?(?:{within})?" if parts else rf"(?P<day>{days})(?:{within})?"
-    return re.compile(rf"{by_amount}|{by_day}")
+    return re.compile("|".join([_by_week(raw, parts_re, within), _by_date(raw, number, within), by_amount, by_day]))
+
+
+def _by_week(raw: Mapping[str, Any], parts_re: str, within: str) -> str:
+    """"下周三(上午)(之前)", or "下周" alone."""
+    weeks = _alternatives(raw.get("next_week") or []) or r"(?!)"
+    weekdays = _alternatives(raw.get("weekdays") or {}) or r"(?!)"
+    before = _alternatives((raw.get("dates") or {}).get("before") or [])
+    part = rf"(?P<wpart>{parts_re})?" if parts_re else ""
+    return rf"(?P<week>{weeks})(?P<weekday>{weekdays})?{part}(?:{before}|{within})?"
+
+
+def _by_date(raw: Mapping[str, Any], number: str, within: str) -> str:
+    """"12月15日(前)", or "15号前" (a bare "3号" is as likely a building, "3日" a count of days)."""
+    words = raw.get("dates") or {}
+    month = _alternatives(words.get("month") or []) or r"(?!)"
+    day = _alternatives(words.get("day") or []) or r"(?!)"
+    before = _alternatives(words.get("before") or []) or r"(?!)"
+    with_month = rf"(?P<month>{number})(?:{month})(?P<mday>{number})(?:{day})(?:{before}|{within})?"
+    return rf"{with_month}|(?P<date>{number})(?:{day})(?:{before})"
 
 
 def _alternatives(words: Any) -> str:

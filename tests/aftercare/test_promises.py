@@ -58,6 +58,12 @@ PROMISES = [
     ("好的呢亲,明天中午前联系您确认", local(12, 5, 14)),
     ("尽快帮您处理,最迟明晚给您答复", local(12, 5, 18)),
     ("您放心,5个工作日内赔付到您的账户", local(12, 11, 18)),
+    ("下周一给您回电", local(12, 7, 18)),
+    ("下周三之前给您答复", local(12, 9, 18)),  # 之前 in the time is no mark of the past
+    ("下个星期五上午师傅上门", local(12, 11, 12)),
+    ("新的配件下周给您寄出", local(12, 7, 18)),  # "next week" alone: by its Monday
+    ("15号前给您寄出", local(12, 15, 18)),
+    ("发票12月20日前开具给您", local(12, 20, 18)),
 ]
 
 NOT_PROMISES = [
@@ -89,6 +95,9 @@ NOT_PROMISES = [
     "如需上门安装,请提前一天预约",
     "快递一般3天能到,具体以物流为准吗",
     "如果光猫亮红灯,装维人员24小时内上门处理",  # conditional on what the customer finds
+    "3号楼的师傅会联系您",  # a building, not a date
+    "您是15号前下的单吗",
+    "下周一我们休息",
 ]
 
 
@@ -97,7 +106,7 @@ def test_a_promise_with_a_time_is_found_with_its_due_time(rules: PromiseRules, t
     promises = find_promises(text, FRIDAY_4PM, rules)
 
     assert len(promises) == 1
-    assert promises[0].due_at == due.astimezone(UTC)
+    assert promises[0].due_at == due.astimezone(UTC) and promises[0].due_at.tzinfo == UTC
     assert promises[0].window in promises[0].what and promises[0].what in text.replace(",", ",")
 
 
@@ -152,6 +161,22 @@ def test_the_shipped_calendar_knows_the_national_day_holiday(rules: PromiseRules
     (promise,) = find_promises("1个工作日内给您答复", before_holiday, rules)
 
     assert promise.due_at == local(10, 8, 18).astimezone(UTC)
+
+
+def test_a_date_already_past_is_next_months_or_next_years(rules: PromiseRules) -> None:
+    assert [p.due_at for p in find_promises("3号前给您寄出", FRIDAY_4PM, rules)] == [
+        datetime(2027, 1, 3, 18, 0, tzinfo=SHANGHAI).astimezone(UTC)]
+    assert [p.due_at for p in find_promises("1月5号前给您开具发票", FRIDAY_4PM, rules)] == [
+        datetime(2027, 1, 5, 18, 0, tzinfo=SHANGHAI).astimezone(UTC)]
+    assert find_promises("2月30号前给您寄出", FRIDAY_4PM, rules) == []  # no such date: nothing to track
+
+
+def test_next_week_said_on_a_sunday_is_the_week_that_starts_tomorrow(rules: PromiseRules) -> None:
+    sunday = datetime(2026, 12, 6, 11, 0, tzinfo=SHANGHAI)
+
+    (promise,) = find_promises("下周二给您回访", sunday, rules)
+
+    assert promise.due_at == local(12, 8, 18).astimezone(UTC)
 
 
 def test_a_naive_time_is_refused(rules: PromiseRules) -> None:
