@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
@@ -127,13 +126,14 @@ def rescan(
     """Read stored conversations again and write the ratings, commitments and complaint records they carry
     that are not stored yet (after a failed write, or with a pack that now tracks promises). Idempotent."""
     from app.api.aftercare_recorder import AftercareRecorder
+    from app.cli import _when  # imported when run: app.cli imports this module
     from app.engine.conversation import Conversation
     from app.engine.events import Event
     from app.runtime import build_engine
 
     settings = Settings()
     engine = build_engine(settings)
-    start, end = _when(since), _when(until)
+    start, end = _when(since, "--since"), _when(until, "--until")
 
     async def run(store: TranscriptStore) -> int:
         recorder = AftercareRecorder(store, lambda: engine.content.promises)
@@ -150,14 +150,3 @@ def rescan(
                 return count
 
     print(json.dumps({"conversations": _with_store(settings, run)}))
-
-
-def _when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"not an ISO date or date-time: {value!r}", markup=False)
-        raise typer.Exit(2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -103,9 +103,10 @@ class AssistSession:
                     self.outbox.send(status_frame(turn.after, for_agent=True, agent=agent))
 
 
-async def _authenticate(
+async def authenticate_agent(
     services: Services, conversation_id: str, authorization: str | None, ticket: str | None
 ) -> str:
+    """The agent behind a socket: a single-use ticket (for `conversation_id`, or for any) or the bearer token."""
     if ticket:
         return await services.auth.redeem_ticket(ticket, conversation_id)
     return services.auth.require_agent(authorization if bearer_token(authorization) else None)
@@ -124,7 +125,7 @@ async def assist_socket(
     outbox = Outbox(websocket, "agent")
     async with outbox.running():
         try:
-            agent = await _authenticate(services, conversation_id, authorization, ticket)
+            agent = await authenticate_agent(services, conversation_id, authorization, ticket)
             session = AssistSession(services, outbox, conversation_id, agent)
             await services.conversations.attach(
                 conversation_id, outbox, token=None, after_seq=0, on_attached=session.on_attached

@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, WebSocket
 
-from app.api.auth import bearer_token
 from app.api.deps import ServicesDep
 from app.api.messages import QUEUE_CLIENT, QUEUE_CLIENT_TYPES, Frame, PingFrame, PongFrame, QueueFrame
 from app.api.service import QUEUE_CHANNEL
 from app.api.socket import POLICY, Outbox, error_frame, serve_frames
+from app.api.ws_assist import authenticate_agent
 from app.errors import HuashuError
 
 router = APIRouter()
@@ -30,10 +30,7 @@ async def queue_socket(
     outbox = Outbox(websocket, "agent")
     async with outbox.running():
         try:
-            if ticket:
-                await services.auth.redeem_ticket(ticket, QUEUE_CHANNEL)
-            else:
-                services.auth.require_agent(authorization if bearer_token(authorization) else None)
+            await authenticate_agent(services, QUEUE_CHANNEL, authorization, ticket)
             # Subscribed before the snapshot is read: a change between the two arrives after it, never lost.
             services.hub.subscribe(QUEUE_CHANNEL, outbox)
             outbox.send(QueueFrame(items=await services.conversations.queue_snapshot()))
