@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.timeout(120)]
 def signed_in_agent(browser: Any, server: Server, token: str = "alice-token") -> Any:
     agent = browser.new_context(viewport={"width": 1400, "height": 800}).new_page()
     agent.goto(f"{server.http}/agent")
+    agent.wait_for_selector("body[data-ready='1']")  # its texts loaded
     agent.fill("#token", token)
     agent.click("#login")
     agent.wait_for_selector("#signin", state="hidden")
@@ -78,6 +79,7 @@ def test_a_hand_off_reaches_the_queue_unasked_and_a_clicked_suggestion_reaches_t
 def test_a_pasted_dev_token_line_signs_in_and_a_wrong_one_is_told_in_chinese(server: Server, browser: Any) -> None:
     page = browser.new_page()
     page.goto(f"{server.http}/agent")
+    page.wait_for_selector("body[data-ready='1']")
     page.fill("#token", "nobody")
     page.click("#login")
     page.wait_for_selector("#signin-error:not(:empty)")
