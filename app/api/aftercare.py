@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -24,17 +24,12 @@ from app.aftercare.complaints import (
 )
 from app.aftercare.records import summarise_ratings
 from app.api.deps import AgentDep, Services, ServicesDep
+from app.api.inputs import utc
 
 router = APIRouter(tags=["aftercare"])
 MAX_PAGE = 200
 ComplaintStatus = Literal["received", "recorded", "investigating", "resolved", "feedback_given"]
 assert set(ComplaintStatus.__args__) == set(COMPLAINT_STATUSES)  # type: ignore[attr-defined]  # one vocabulary
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _now(services: Services) -> datetime:
@@ -53,7 +48,7 @@ async def ratings_summary(
 ) -> dict[str, Any]:
     """`count`, `average`, `csat` (share of 4 and 5) and `scores`, overall and `by_agent`, `by_flow`,
     `by_intent`, `by_channel`, `by_day` (the pack's business day, `timezone` of its commitment rules)."""
-    ratings = await services.store.ratings(since=_utc(since), until=_utc(until))
+    ratings = await services.store.ratings(since=utc(since), until=utc(until))
     zone = services.engine.content.business_zone
     return summarise_ratings(ratings, day_of=lambda at: at.astimezone(zone).date())
 
@@ -150,7 +145,7 @@ async def move_complaint(complaint_id: str, body: TransitionRequest, services: S
     order, a missing fact), 409 `conflict` when someone changed the record meanwhile."""
     facts = body.model_dump(exclude={"to", "note"}, exclude_none=True)
     if "occurred_at" in facts:
-        facts["occurred_at"] = _utc(facts["occurred_at"])
+        facts["occurred_at"] = utc(facts["occurred_at"])
     record = await services.store.complaint(complaint_id)
     moved = transition(record, body.to, by=agent, at=_now(services), facts=facts, note=body.note)
     return await _save(services, record, moved)
@@ -161,9 +156,8 @@ async def plan_return_visit(complaint_id: str, body: ReturnVisitRequest, service
                             agent: AgentDep) -> dict[str, Any]:
     """Schedule a return visit (回访) of a resolved complaint."""
     record = await services.store.complaint(complaint_id)
-    due_at = _utc(body.due_at)
-    assert due_at is not None
-    return await _save(services, record, schedule_return_visit(record, due_at=due_at, by=agent, at=_now(services)))
+    planned = schedule_return_visit(record, due_at=utc(body.due_at), by=agent, at=_now(services))
+    return await _save(services, record, planned)
 
 
 @router.post("/api/complaints/{complaint_id}/return-visits/outcome")
@@ -178,6 +172,3 @@ async def close_return_visit(complaint_id: str, body: ReturnVisitOutcome, servic
 async def _save(services: Services, before: ComplaintRecord, after: ComplaintRecord) -> dict[str, Any]:
     await services.store.update_complaint(after, expected_version=before.version)
     return after.to_dict()
-
-
-

@@ -49,24 +49,26 @@ class AftercareRecorder:
     async def record(self, conversation_id: str, after: Conversation, agent: str | None,
                      stored: Sequence[StoredMessage], conversation: StoredConversation | None = None) -> None:
         rating = _rating(conversation_id, stored, after, agent)
-        promises = self._commitments(conversation_id, stored, after, agent)
+        promises = self._commitments(conversation_id, stored, agent)
         complaint = next((m for m in stored if m.role == Role.CUSTOMER and m.intent == COMPLAINT_INTENT), None)
         if rating is None and not promises and complaint is None:
             return  # most turns: nothing to record, and nothing read
         if rating is not None:
             await self.store.save_rating(rating)
+        opens = complaint is not None and await self.store.complaint_for(conversation_id) is None
+        if not promises and not opens:
+            return
+        customer = await self._customer(conversation_id, after, conversation)  # read once, for both
         if promises:
-            customer = await self._customer(conversation_id, after, conversation)
-            await self.store.add_commitments([_for(c, customer) for c in promises])
-        if complaint is not None and await self.store.complaint_for(conversation_id) is None:
-            customer = await self._customer(conversation_id, after, conversation)
+            await self.store.add_commitments([replace(c, customer=customer) for c in promises])
+        if opens and complaint is not None:
             await self.store.add_complaint(ComplaintRecord.received(
                 id=uuid.uuid4().hex, conversation_id=conversation_id, at=complaint.created_at, channel=after.channel,
                 people=tuple(p for p in (customer, agent) if p), description=mask_all(complaint.text),
             ))
 
-    def _commitments(self, conversation_id: str, stored: Sequence[StoredMessage], after: Conversation,
-                     agent: str | None) -> list[Commitment]:
+    def _commitments(self, conversation_id: str, stored: Sequence[StoredMessage], agent: str | None) -> list[Commitment]:
+        """The promises of bot and agent lines, `customer` left for the caller (reading it may need the store)."""
         rules = self.rules()
         if rules is None:
             return []
@@ -112,10 +114,6 @@ def _rating(conversation_id: str, stored: Sequence[StoredMessage], after: Conver
     at = datetime.fromisoformat(event["at"]) if event.get("at") else message.created_at
     return Rating(conversation_id, int(event["score"]), str(event.get("comment", "")), at, channel=after.channel,
                   flow=after.flow, agent=agent, intent=after.slots.get("topic") or "other")
-
-
-def _for(commitment: Commitment, customer: str) -> Commitment:
-    return replace(commitment, customer=customer)
 
 
 def _speaker(message: StoredMessage, agent: str | None) -> str:

@@ -18,6 +18,7 @@ from app.api.auth import customer_token_matches
 from app.api.deps import AgentDep, BearerDep, Services, ServicesDep, bearer
 from app.api.errors import ApiError, Unauthorized
 from app.api.frames import suggestions_frame
+from app.api.inputs import utc
 from app.api.messages import SuggestionsFrame
 from app.api.reload import PackReloader
 from app.audit import audit
@@ -261,7 +262,7 @@ async def list_conversations(
     raw: Annotated[bool, Query(description="slots and customer unmasked; recorded in the audit log")] = False,
 ) -> ConversationPage:
     """Newest first. `date`, `since` and `until` combine (the narrowest window wins)."""
-    since, until = _utc(since), _utc(until)
+    since, until = utc(since), utc(until)
     if date_ is not None:
         day = datetime.combine(date_, time(), tzinfo=UTC)
         since = max(since, day) if since else day
@@ -350,7 +351,3 @@ async def issue_ticket(
     )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -486,7 +486,8 @@ def _parse_survey(raw: Any, file: str, out: _Collector) -> Survey | None:
             out.add(SchemaError(f"score {score!r} is not 1–5", file=file, line=line_of(raw, "scores")))
             continue
         scores.update((str(word), score) for word in _as_list(words))
-    return Survey(texts["ask"], texts["thanks"], scores, tuple(str(f) for f in _as_list(raw.get("fillers"))))
+    fillers = sorted((str(f) for f in _as_list(raw.get("fillers"))), key=len, reverse=True)  # "颗星" before "星"
+    return Survey(texts["ask"], texts["thanks"], scores, tuple(fillers))
 
 
 # ---------------------------------------------------------------- intents

@@ -223,12 +223,12 @@ class Survey:
     ask: Mapping[str, str] = field(default_factory=dict)  # channel → the question
     thanks: Mapping[str, str] = field(default_factory=dict)  # channel → the thanks for a rating
     scores: Mapping[str, int] = field(default_factory=dict)  # a word → its score (1–5)
-    fillers: tuple[str, ...] = ()  # words around the score that change nothing ("我打", "分")
+    fillers: tuple[str, ...] = ()  # words around the score that change nothing ("我打", "分"), longest first
 
     def score(self, text: str) -> int | None:
         """The rating a reply gives, or None when the reply is anything but a score."""
         rest = unicodedata.normalize("NFKC", text).strip()
-        for filler in sorted(self.fillers, key=len, reverse=True):
+        for filler in self.fillers:
             rest = rest.replace(filler, "")
         rest = rest.strip(_PUNCTUATION)
         if rest in self.scores:
