@@ -12,7 +12,7 @@ end of day.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -26,7 +26,9 @@ RULES_FILE: Final = "aftercare/commitments.yaml"  # below a pack's scripts folde
 _SENTENCE_END = re.compile(r"[。!！?？;；\n]+")
 _CLAUSE_END = re.compile(r"[,，、~～]+|\s{2,}")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_LATE_TODAY = timedelta(hours=1)  # "today" said after the end of the day: within the hour
+_LATE_TODAY = timedelta(hours=1)
+_SEEN_LIMIT = 4096  # texts whose reading is kept (bot phrasings repeat; agents' own lines rarely do)
+_Said = tuple[str, str, dict[str, str | None]]  # what is promised, the time as said, the time's named parts  # "today" said after the end of the day: within the hour
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class PromiseRules:
 
     calendar: WorkCalendar
     time_pattern: re.Pattern[str]  # one alternative per way of saying a time (see `_time_pattern`)
+    time_words: re.Pattern[str]  # the words every time has one of: a cheap test before `time_pattern`
     numerals: Mapping[str, int]
     halves: frozenset[str]
     unit_of: Mapping[str, str]  # unit word → minutes | hours | days | working_days
@@ -82,7 +85,8 @@ class PromiseRules:
     weekday_of: Mapping[str, int]  # "一" → 1 … "日" → 7, after a next-week word ("下周三")
     actions: re.Pattern[str]
     not_promise: re.Pattern[str]
-    conditions: re.Pattern[str]  # in an earlier clause of the sentence: what follows depends on it
+    conditions: re.Pattern[str]  # in an earlier clause of the sentence: what follows is a condition or a policy
+    seen: dict[str, tuple[_Said, ...]] = field(default_factory=dict, compare=False, repr=False)  # text → read
 
     @classmethod
     def from_data(cls, raw: Any, file: str = RULES_FILE) -> PromiseRules:
@@ -118,6 +122,7 @@ class PromiseRules:
         return cls(
             calendar=calendar,
             time_pattern=_time_pattern(raw, numerals, units, offsets, parts),
+            time_words=_words([*units, *offsets, *(raw.get("next_week") or []), *((raw.get("dates") or {}).get("day") or [])]),
             numerals=numerals,
             halves=frozenset(str(h) for h in raw.get("half") or ()),
             unit_of=units,
@@ -126,7 +131,8 @@ class PromiseRules:
             weekday_of=weekdays,
             actions=_words(raw["actions"]),
             not_promise=_words(raw["not_promise"]),
-            conditions=_words(raw.get("conditions") or []) if raw.get("conditions") else re.compile(r"(?!)"),
+            conditions=_words(framing) if (framing := [*(raw.get("conditions") or []), *(raw.get("policies") or [])])
+            else re.compile(r"(?!)"),
         )
 
     @classmethod
@@ -145,6 +151,28 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
     if made_at.tzinfo is None or made_at.utcoffset() is None:
         raise ValueError(f"made_at must be timezone-aware, got {made_at!r}")
     found: list[Promise] = []
+    for what, window, groups in _promised_times(text, rules):
+        due = _due(groups, made_at.astimezone(UTC), rules)  # UTC: hours are elapsed time, whatever the zone
+        if due is not None:
+            found.append(Promise(what, due, window))
+    return found
+
+
+def _promised_times(text: str, rules: PromiseRules) -> tuple[_Said, ...]:
+    """What `text` promises and the time it names, before any clock: the same for every time a line is said,
+    so it is kept per text (the bot says the same phrasings over and over, on every turn's hot path)."""
+    said = rules.seen.get(text)
+    if said is None:
+        said = tuple(_read_promises(text, rules))
+        if len(rules.seen) >= _SEEN_LIMIT:
+            rules.seen.clear()
+        rules.seen[text] = said
+    return said
+
+
+def _read_promises(text: str, rules: PromiseRules) -> Iterator[_Said]:
+    if not rules.time_words.search(text):
+        return  # most lines name no time
     for sentence in _SENTENCE_END.split(text):
         clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
         for index, clause in enumerate(clauses):
@@ -153,19 +181,13 @@ def find_promises(text: str, made_at: datetime, rules: PromiseRules) -> list[Pro
             if match is None or rules.not_promise.search(_without(clause, match)):
                 continue
             if any(rules.conditions.search(earlier) for earlier in clauses[:index]):
-                continue  # "如果…,装维人员24小时内上门": a condition, not a promise
+                continue  # "如果…,装维人员24小时内上门", "我们支持…,退款将在3至7个工作日内退回": no promise
             following = clauses[index + 1] if index + 1 < len(clauses) else ""
             after_time = clause[match.end():]
             if rules.actions.search(after_time) or rules.actions.search(clause[: match.start()]):
-                what = clause
+                yield clause, match.group(0), match.groupdict()
             elif following and rules.actions.search(following) and not rules.not_promise.search(following):
-                what = f"{clause},{following}"
-            else:
-                continue
-            due = _due(match, made_at.astimezone(UTC), rules)  # UTC: hours are elapsed time, whatever the zone
-            if due is not None:
-                found.append(Promise(what, due, match.group(0)))
-    return found
+                yield f"{clause},{following}", match.group(0), match.groupdict()
 
 
 # ---------------------------------------------------------------- reading a time
@@ -175,9 +197,8 @@ def _without(clause: str, match: re.Match[str]) -> str:
     return clause[: match.start()] + " " + clause[match.end():]
 
 
-def _due(match: re.Match[str], made_at: datetime, rules: PromiseRules) -> datetime | None:
+def _due(groups: Mapping[str, str | None], made_at: datetime, rules: PromiseRules) -> datetime | None:
     calendar = rules.calendar
-    groups = match.groupdict()
     day = _named_day(groups, calendar.local_day(made_at), rules)
     if day is not None or groups.get("mday") or groups.get("date"):
         if day is None:
@@ -269,7 +290,9 @@ def _time_pattern(raw: Mapping[str, Any], numerals: Mapping[str, int], units: Ma
     `low`/`high` numbers with a `unit` (and an optional `half`), a `half_only` ("半小时"), a `day` with an
     optional `part` of it, a next `week` with an optional `weekday` and `wpart`, or a date: `month` and
     `mday` ("12月15日"), or a `date` of this or next month said with a "before" word ("15号前")."""
-    number = r"(?:\d+(?:\.\d+)?|[" + re.escape("".join(numerals)) + r"]{1,3})"
+    # A number starts where a digit run starts and takes it whole (possessive): an order number's twelve
+    # digits are one failed try, not twelve tries of every length (that was most of a long line's cost).
+    number = r"(?:(?<![\d.])\d++(?:\.\d+)?|[" + re.escape("".join(numerals)) + r"]{1,3})"
     separators = _alternatives(raw.get("range_separators") or ["-"])
     counters = _alternatives(raw.get("counters") or [])
     halves = _alternatives(raw.get("half") or [])

@@ -6,7 +6,7 @@ Made on Friday 2026-12-04 at 16:00 in Shanghai unless a test says otherwise; the
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,6 +95,7 @@ NOT_PROMISES = [
     "如需上门安装,请提前一天预约",
     "快递一般3天能到,具体以物流为准吗",
     "如果光猫亮红灯,装维人员24小时内上门处理",  # conditional on what the customer finds
+    "我们的商品支持自签收之日起7天内无理由退货,15天内可申请换货,退款将在3至7个工作日内原路退回。",  # a policy
     "3号楼的师傅会联系您",  # a building, not a date
     "您是15号前下的单吗",
     "下周一我们休息",
@@ -191,3 +192,12 @@ def test_broken_rules_are_refused_naming_what_is_wrong() -> None:
         PromiseRules.from_data({"units": {"hours": ["小时"]}, "not_promise": ["请您"]})
     with pytest.raises(SchemaError, match="commitments.yaml"):
         PromiseRules.from_data({"timezone": "Mars/Olympus", "actions": ["联系"], "not_promise": ["请您"]})
+
+
+def test_the_same_line_said_at_two_times_is_due_at_two_times(rules: PromiseRules) -> None:
+    """A line's reading is kept (the bot repeats its phrasings); its due time is still the message's own."""
+    line = "我们会在24小时内给您答复"
+    first = find_promises(line, FRIDAY_4PM, rules)
+    later = find_promises(line, FRIDAY_4PM + timedelta(days=3), rules)
+
+    assert [p.due_at - timedelta(days=3) for p in later] == [p.due_at for p in first]
