@@ -101,6 +101,22 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
         raise typer.Exit(1) from None
 
 
+MinConfidence = Annotated[float | None, typer.Option(
+    "--min-confidence", min=0.0, max=1.0,
+    help="report coverage and accuracy of the messages at or above this confidence (default: the default flow's min_confidence)")]
+
+
+def _acting_threshold(settings: Settings, given: float | None) -> float:
+    """The confidence at which the pack's default flow acts on an intent (below it, it clarifies)."""
+    from app.content.loader import collect_content
+    from app.nlu.evaluate import DEFAULT_MIN_CONFIDENCE
+
+    if given is not None:
+        return given
+    flow = collect_content(settings.flows_dir, settings.scripts_dir)[0].flows.get(settings.default_flow)
+    return flow.min_confidence if flow is not None else DEFAULT_MIN_CONFIDENCE
+
+
 # ---------------------------------------------------------------- check
 
 
@@ -246,6 +262,7 @@ def _print_report(report: Any, as_json: bool, title: str) -> None:
 def nlu_test(
     folds: Annotated[int, typer.Option(min=2, help="number of folds")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    min_confidence: MinConfidence = None,
 ) -> None:
     """k-fold cross-validation on the pack's intent examples: per-intent precision/recall/F1, the most
     confused pairs and every misclassified example."""
@@ -256,7 +273,7 @@ def nlu_test(
     from app.content.loader import load_intents
 
     examples = [(text, spec.name) for spec in load_intents(settings.scripts_dir).values() for text in spec.examples]
-    report = cross_validate(analyzer, examples, folds)
+    report = cross_validate(analyzer, examples, folds, min_confidence=_acting_threshold(settings, min_confidence))
     _print_report(report, as_json, f"{folds}-fold cross-validation on {len(examples)} examples of {settings.scripts_dir}")
 
 
@@ -266,8 +283,12 @@ def nlu_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
     split: Annotated[str | None, typer.Option(help="only the lines of this split (dev or test)")] = None,
     data: Annotated[Path | None, typer.Option(help="the JDDC file that lines naming a session and turn refer to")] = None,
+    min_confidence: MinConfidence = None,
+    agreed_with: Annotated[Path | None, typer.Option(
+        "--agreed-with", help="a second annotator's labels of the same lines: score only the lines both labelled alike")] = None,
 ) -> None:
     """Accuracy of the pack's intent model on a labelled held-out file (never trained on)."""
+    from app.nlu.agreement import read_labels
     from app.nlu.evaluate import evaluate, referenced_turns
     from app.nlu.resources import DataError
     from app.qa.jddc import customer_turn_texts
@@ -276,7 +297,9 @@ def nlu_evaluate(
     if not file.is_file():
         err_console.print(f"[red]no such file:[/red] {file}", markup=False)
         raise typer.Exit(2)
-    analyzer = _pack_analyzer(_settings())
+    settings = _settings()
+    analyzer = _pack_analyzer(settings)
+    threshold = _acting_threshold(settings, min_confidence)
     try:
         texts = None
         wanted = referenced_turns(file)
@@ -287,12 +310,37 @@ def nlu_evaluate(
                 raise typer.Exit(2)
             with corpus.open(encoding="utf-8") as handle:
                 texts = customer_turn_texts(handle, wanted)
-        report = evaluate(file, analyzer, texts=texts, split=split)
-    except (DataError, UnicodeDecodeError) as exc:
+        second = read_labels(agreed_with) if agreed_with is not None else None
+        report = evaluate(file, analyzer, texts=texts, split=split, min_confidence=threshold, agreed_with=second)
+    except (DataError, UnicodeDecodeError, OSError) as exc:
         err_console.print(f"[red]bad labelled file:[/red] {exc}", markup=False)
         raise typer.Exit(2) from None
-    what = f"{file}" + (f" ({split} half)" if split else "")
+    what = f"{file}" + (f" ({split} half)" if split else "") + (f" (lines {agreed_with} labels alike)" if agreed_with else "")
     _print_report(report, as_json, f"{what}: {report.correct}/{report.total} correct")
+
+
+@nlu_app.command("agreement")
+def nlu_agreement(
+    first: Annotated[Path, typer.Argument(help="one annotator's labels: JSON lines with intent and session+turn or text")],
+    second: Annotated[Path, typer.Argument(help="another annotator's labels of the same lines")],
+    split: Annotated[str | None, typer.Option(help="only the first file's lines of this split")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the result as JSON")] = False,
+) -> None:
+    """How far two annotators agree on the same lines (agreement and Cohen's kappa): the ceiling a model
+    measured against either of them can reach."""
+    from app.nlu.agreement import agreement, read_labels
+    from app.nlu.resources import DataError
+
+    try:
+        result = agreement(read_labels(first), read_labels(second), split=split)
+    except (DataError, UnicodeDecodeError, OSError) as exc:
+        err_console.print(f"[red]bad labels file:[/red] {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(f"{first} vs {second}" + (f" ({split} half)" if split else ""), markup=False)
+        console.print(result.to_markdown(), markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------- phrases and flows

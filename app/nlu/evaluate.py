@@ -4,6 +4,10 @@ k-fold cross-validation on the pack's own examples (`huashu nlu test --folds K`)
 In a held-out file each line is `{"text", "intent", "confirmation"?, "emotion"?, "slots"?, "today"?}`. Intent recall
 and precision are reported per intent; confirmation, emotion and slot accuracy only over the lines
 that carry that label. Relative dates resolve against the line's `today` or `DEFAULT_TODAY`.
+
+The engine acts on an intent only at or above its flow's `min_confidence` (below it, it asks the
+customer to clarify and keeps the topic), so the report also gives the share of messages the engine
+would act on (coverage) and the accuracy on those.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from app.nlu.agreement import Labels, line_key
 from app.nlu.analyzer import Analyzer, get_analyzer
 from app.nlu.resources import DataError
 
 DEFAULT_TODAY: Final = date(2026, 11, 22)
 MOST_CONFUSED: Final = 10
 CV_SEED: Final = 20261205  # folds are drawn with a fixed seed, so two runs agree
+DEFAULT_MIN_CONFIDENCE: Final = 0.45  # a flow's default `min_confidence` (app/content/model.py)
 TurnKey = tuple[str, int]  # (session id, turn index) in a transcript corpus
 
 
@@ -38,10 +44,23 @@ class Report:
     labelled: Counter[str] = field(default_factory=Counter)  # lines with a confirmation/emotion/slots label
     agreed: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (text, gold, predicted)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # the engine acts on an intent at or above this
+    acted: int = 0  # messages at or above min_confidence
+    acted_correct: int = 0
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+    @property
+    def coverage(self) -> float:
+        """The share of messages whose intent the engine would act on (the rest it clarifies)."""
+        return self.acted / self.total if self.total else 0.0
+
+    @property
+    def acted_accuracy(self) -> float:
+        """Accuracy on the messages at or above `min_confidence`."""
+        return self.acted_correct / self.acted if self.acted else 0.0
 
     def recall(self, intent: str) -> float:
         return self.hits[intent] / self.support[intent] if self.support[intent] else 0.0
@@ -75,6 +94,8 @@ class Report:
                          "recall": round(self.recall(intent), 4), "f1": round(self.f1(intent), 4)}
                 for intent in self.intents()
             },
+            "confident": {"min_confidence": self.min_confidence, "messages": self.acted,
+                          "coverage": round(self.coverage, 4), "accuracy": round(self.acted_accuracy, 4)},
             "confused": [{"gold": g, "predicted": p, "count": n} for g, p, n in self.confused()[:MOST_CONFUSED]],
             "misclassified": [{"text": t, "gold": g, "predicted": p} for t, g, p in self.errors],
             "aspects": {aspect: {"labelled": self.labelled[aspect], "accuracy": round(self.rate(aspect), 4)}
@@ -88,6 +109,8 @@ class Report:
             lines.append(f"| {intent} | {self.support[intent]} | {self.precision(intent):.1%} | "
                          f"{self.recall(intent):.1%} | {self.f1(intent):.1%} |")
         lines.append(f"| **overall** | {self.total} | | **{self.accuracy:.1%}** | |")
+        lines.append(f"| confidence ≥ {self.min_confidence:g} (acted on) | {self.acted} "
+                     f"({self.coverage:.1%}) | | {self.acted_accuracy:.1%} | |")
         if self.errors:
             lines += ["", "| most confused: gold → predicted | n |", "|---|---:|"]
             lines += [f"| {g} → {p} | {n} |" for g, p, n in self.confused()[:MOST_CONFUSED]]
@@ -155,16 +178,25 @@ def _resolve(record: dict[str, Any], texts: Mapping[TurnKey, str] | None, where:
 
 
 def evaluate(path: str | Path, analyzer: Analyzer | None = None, *, texts: Mapping[TurnKey, str] | None = None,
-             split: str | None = None) -> Report:
-    """Run `analyzer` (default: the default pack's) over the labelled file at `path`."""
+             split: str | None = None, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+             agreed_with: Labels | None = None) -> Report:
+    """Run `analyzer` (default: the default pack's) over the labelled file at `path`; with
+    `agreed_with` (a second annotator's labels), only over the lines both gave the same intent."""
     analyzer = analyzer or get_analyzer()
-    report = Report()
+    report = Report(min_confidence=min_confidence)
     for record in read_labelled(path, analyzer.intents.intents, texts=texts, split=split):
-        _score(report, analyzer, record)
+        if agreed_with is None or _labelled_alike(agreed_with, record):
+            _score(report, analyzer, record)
     return report
 
 
-def cross_validate(analyzer: Analyzer, examples: Sequence[tuple[str, str]], folds: int = 5) -> Report:
+def _labelled_alike(other: Labels, record: dict[str, Any]) -> bool:
+    key = line_key(record)
+    return key is not None and other.intents.get(key) == record["intent"]
+
+
+def cross_validate(analyzer: Analyzer, examples: Sequence[tuple[str, str]], folds: int = 5, *,
+                   min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Report:
     """k-fold cross-validation of the intent model on a pack's (text, intent) examples.
 
     Folds are stratified by intent (each intent's examples, shuffled with a fixed seed, are dealt out
@@ -182,7 +214,7 @@ def cross_validate(analyzer: Analyzer, examples: Sequence[tuple[str, str]], fold
         shuffled = sorted(texts)
         rng.shuffle(shuffled)
         fold_of += [(text, intent, i % folds) for i, text in enumerate(shuffled)]
-    report = Report()
+    report = Report(min_confidence=min_confidence)
     for fold in range(folds):
         train = [(text, intent) for text, intent, k in fold_of if k != fold]
         model = analyzer.refit(train)
@@ -199,7 +231,11 @@ def _score(report: Report, analyzer: Analyzer, record: dict[str, Any]) -> None:
     report.total += 1
     report.support[gold] += 1
     report.predicted[result.intent] += 1
-    if result.intent == gold:
+    correct = result.intent == gold
+    if result.confidence >= report.min_confidence:
+        report.acted += 1
+        report.acted_correct += correct
+    if correct:
         report.correct += 1
         report.hits[gold] += 1
     else:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.nlu.agreement import read_labels
 from app.nlu.analyzer import Analyzer
 from app.nlu.evaluate import cross_validate, evaluate
 from app.nlu.resources import DataError
 from tests.nlu.support import TRAINING
 
 Labelled = Callable[..., Path]
+DAY = date(2026, 11, 22)
 
 
 @pytest.fixture
@@ -65,6 +68,26 @@ def test_nlu_evaluate_json_lists_misclassified_and_confused_pairs(labelled: Labe
     assert report["misclassified"] == [{"text": "我要退货", "gold": "invoice", "predicted": "return_refund"}]
 
 
+def test_report_counts_the_messages_the_engine_would_act_on(analyzer: Analyzer, labelled: Labelled) -> None:
+    confident, doubtful = "我要退货", "就是那个"
+    assert analyzer.analyze(confident, today=DAY).confidence >= 0.45 > analyzer.analyze(doubtful, today=DAY).confidence
+    path = labelled({"text": confident, "intent": "invoice"}, {"text": doubtful, "intent": "other"},
+                    {"text": "转人工", "intent": "handoff"})
+    report = evaluate(path, analyzer, min_confidence=0.45)
+    assert (report.acted, report.acted_correct) == (2, 1)  # the doubtful message is clarified, not acted on
+    assert report.coverage == pytest.approx(2 / 3) and report.acted_accuracy == 0.5
+    assert evaluate(path, analyzer, min_confidence=0.0).acted == 3
+
+
+def test_nlu_evaluate_reports_coverage_at_the_default_flows_min_confidence(labelled: Labelled) -> None:
+    path = labelled({"text": "转人工", "intent": "handoff"})
+    report = json.loads(runner.invoke(app, ["nlu", "evaluate", str(path), "--json"]).stdout)
+    assert report["confident"] == {"min_confidence": 0.45, "messages": 1, "coverage": 1.0, "accuracy": 1.0}
+    strict = runner.invoke(app, ["nlu", "evaluate", str(path), "--min-confidence", "1", "--json"])
+    assert json.loads(strict.stdout)["confident"]["messages"] == 0
+    assert "acted on" in runner.invoke(app, ["nlu", "evaluate", str(path)]).output
+
+
 @pytest.mark.parametrize(("line", "fault"), [
     ("not json", "invalid JSON"),
     ('{"text": "你好"}', 'string "text" and "intent"'),
@@ -100,3 +123,15 @@ def test_nlu_test_json_reports_every_intent(tmp_path: Path) -> None:
     assert set(report["intents"]) == {r["intent"] for r in TRAINING}
     assert {"precision", "recall", "f1", "support"} == set(report["intents"]["policy"])
     assert all({"text", "gold", "predicted"} == set(m) for m in report["misclassified"])
+
+
+def test_evaluate_agreed_with_scores_only_the_lines_both_annotators_labelled_alike(
+        analyzer: Analyzer, labelled: Labelled, tmp_path: Path) -> None:
+    path = labelled({"text": "转人工", "intent": "handoff"}, {"text": "我要退货", "intent": "invoice"})
+    second = tmp_path / "second.jsonl"
+    second.write_text('{"text": "转人工", "intent": "handoff"}\n{"text": "我要退货", "intent": "return_refund"}\n',
+                      encoding="utf-8")
+    report = evaluate(path, analyzer, agreed_with=read_labels(second))
+    assert (report.total, report.correct) == (1, 1)
+    shown = runner.invoke(app, ["nlu", "evaluate", str(path), "--agreed-with", str(second), "--json"])
+    assert json.loads(shown.stdout)["total"] == 1
