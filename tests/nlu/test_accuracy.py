@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.config import PROJECT_ROOT
 from app.content.loader import load_intents
+from app.nlu.agreement import read_labels
 from app.nlu.analyzer import Analyzer, get_analyzer
 from app.nlu.evaluate import evaluate, read_labelled, referenced_turns
 from app.nlu.resources import DataError
@@ -28,6 +29,9 @@ TELECOM = PROJECT_ROOT / "examples" / "telecom"
 RETAIL_UNSEEN = PROJECT_ROOT / "nlu_data" / "unseen.jsonl"
 TELECOM_UNSEEN = TELECOM / "nlu_data" / "unseen.jsonl"
 JDDC_GOLD = PROJECT_ROOT / "nlu_data" / "jddc_intent_gold.jsonl"
+JDDC_SECOND = PROJECT_ROOT / "nlu_data" / "jddc_intent_gold_second.jsonl"
+JDDC_ADJUDICATED = PROJECT_ROOT / "nlu_data" / "jddc_intent_gold_adjudicated.jsonl"
+SECOND_BATCH = {"retail": PROJECT_ROOT / "nlu_data" / "unseen2.jsonl", "telecom": TELECOM / "nlu_data" / "unseen2.jsonl"}
 
 # Test halves as measured in docs/nlu.md (lines equal to a training example left out): retail 94.7% (72/76),
 # telecom 96.4% (54/56); JDDC 78.1% (132/169).
@@ -62,10 +66,41 @@ def test_unseen_test_half_stays_above_floor(pack: str, analyzer: Analyzer, telec
     assert report.accuracy >= UNSEEN_TEST_FLOOR, report.to_markdown()
 
 
+# The second batch (docs/nlu.md), lines equal to a training example left out: retail 95.0% (151/159),
+# telecom 94.9% (129/136). Its writer kept short greetings and acknowledgements ("你好", "好的", "转人工"),
+# which every pack's examples hold too: up to 12% of its lines recur.
+SECOND_BATCH_FLOOR = 0.92
+
+
+@pytest.mark.parametrize("pack", ["retail", "telecom"])
+def test_second_unseen_batch_stays_above_floor(pack: str, analyzer: Analyzer, telecom: Analyzer, tmp_path: Path) -> None:
+    model, scripts = (analyzer, PROJECT_ROOT / "scripts_zh") if pack == "retail" else (telecom, TELECOM / "scripts_zh")
+    path, dropped = _truly_unseen(SECOND_BATCH[pack], scripts, model, "test", tmp_path)
+    report = evaluate(path, model)
+    assert dropped <= 0.12 * (report.total + dropped)
+    assert report.total >= 130
+    assert report.accuracy >= SECOND_BATCH_FLOOR, report.to_markdown()
+
+
+def test_adjudication_decides_only_the_lines_the_annotators_disagree_on() -> None:
+    first, second, final = (read_labels(path) for path in (JDDC_GOLD, JDDC_SECOND, JDDC_ADJUDICATED))
+    assert first.intents.keys() == second.intents.keys() == final.intents.keys()
+    assert final.splits == first.splits
+    for key, label in final.intents.items():
+        if first.intents[key] == second.intents[key]:
+            assert label == first.intents[key]
+        else:
+            assert label in set(INTENTS)
+    decided = [key for key in first.intents if first.intents[key] != second.intents[key]]
+    assert len(decided) == 30  # docs/nlu.md: 20 went the second annotator's way, 10 the first's
+
+
 def test_jddc_gold_holds_ids_and_labels_only_and_splits_by_session() -> None:
+    for gold in (JDDC_GOLD, JDDC_SECOND, JDDC_ADJUDICATED):
+        lines = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert all(set(line) == {"session", "turn", "split", "intent"} for line in lines), gold  # never the text
     lines = [json.loads(line) for line in JDDC_GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(lines) >= 350
-    assert all(set(line) == {"session", "turn", "split", "intent"} for line in lines)  # never the text
     assert {line["intent"] for line in lines} <= set(INTENTS)
     splits: dict[str, set[str]] = defaultdict(set)
     for line in lines:
