@@ -9,14 +9,13 @@ label frequencies.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.nlu.resources import DataError
+from app.nlu.resources import DataError, labelled_lines
 
 LineKey = tuple[str, int] | str  # (session, turn) of a transcript corpus, or the text itself
 
@@ -76,14 +75,7 @@ def read_labels(path: str | Path) -> Labels:
     """
     intents: dict[LineKey, str] = {}
     splits: dict[LineKey, str] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+    for where, record in labelled_lines(path):
         key = line_key(record) if isinstance(record, dict) else None
         if key is None or not isinstance(record.get("intent"), str):
             raise DataError(f'{where}: each line is a JSON object with "intent" and either "session" and "turn" or "text"')

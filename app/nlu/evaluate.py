@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from app.nlu.agreement import Labels, line_key
 from app.nlu.analyzer import Analyzer, get_analyzer
-from app.nlu.resources import DataError
+from app.nlu.resources import DataError, labelled_lines
 
 DEFAULT_TODAY: Final = date(2026, 11, 22)
 MOST_CONFUSED: Final = 10
@@ -131,14 +131,7 @@ def read_labelled(path: str | Path, intents: Sequence[str], *, texts: Mapping[Tu
     intent gold), whose text is looked up in `texts`. With `split`, only lines of that split are kept.
     """
     records = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+    for where, record in labelled_lines(path):
         if isinstance(record, dict) and "text" not in record and "session" in record:
             record = _resolve(record, texts, where)
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("intent"), str):

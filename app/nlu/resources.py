@@ -8,6 +8,7 @@ language-general Chinese resources (confirmation, emotion, hand-off wording) shi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,6 +52,19 @@ def _mapping(text: str, where: str) -> dict[str, Any]:
 def read_jsonl(name: str) -> list[dict[str, Any]]:
     """The records of a JSON-lines file from package data (blank lines skipped)."""
     return [json.loads(line) for line in read_text(name).splitlines() if line.strip()]
+
+
+def labelled_lines(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """(where, decoded JSON) for each non-blank line of a labelled file; `where` is "path:line" for
+    messages, and a line that is not JSON raises `DataError` naming it."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
 
 
 @dataclass(frozen=True, slots=True)
