@@ -109,7 +109,7 @@ MinConfidence = Annotated[float | None, typer.Option(
 def _acting_threshold(settings: Settings, given: float | None) -> float:
     """The confidence at which the pack's default flow acts on an intent (below it, it clarifies)."""
     from app.content.loader import collect_content
-    from app.nlu.evaluate import DEFAULT_MIN_CONFIDENCE
+    from app.content.model import DEFAULT_MIN_CONFIDENCE
 
     if given is not None:
         return given

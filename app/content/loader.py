@@ -24,6 +24,7 @@ from app.content.errors import (
 )
 from app.content.model import (
     CHANNELS,
+    DEFAULT_MIN_CONFIDENCE,
     SEVERITIES,
     STAGES,
     Condition,
@@ -280,7 +281,7 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
             states[spec.name] = spec
     channels = _names(raw.get("channels", ["online"]), CHANNELS, "channels", ctx, out)
     initial = raw.get("initial") or next(iter(states_raw))
-    min_confidence = raw.get("min_confidence", 0.45)
+    min_confidence = raw.get("min_confidence", DEFAULT_MIN_CONFIDENCE)
     return Flow(
         name=name,
         version=str(raw.get("version", "1")),
@@ -290,7 +291,7 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
         channels=channels & set(CHANNELS),
         slots=tuple(str(s) for s in _as_list(raw.get("slots"))),
         description=str(raw.get("description", "")),
-        min_confidence=float(min_confidence) if isinstance(min_confidence, int | float) else 0.45,
+        min_confidence=float(min_confidence) if isinstance(min_confidence, int | float) else DEFAULT_MIN_CONFIDENCE,
         topics=_names(raw.get("topics"), out.intents, "topics", ctx, out),
         counters=tuple(str(c) for c in _as_list(raw.get("counters"))),
         takeover=str(raw["takeover"]) if raw.get("takeover") is not None else None,

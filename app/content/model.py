@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the content loader builds them (app.aftercare reads content
 STAGES: Final = tuple(Stage)
 CHANNELS: Final = tuple(Channel)
 SEVERITIES: Final = ("minor", "major", "critical")
+# Below a flow's `min_confidence` the engine does not act on an intent: it asks the customer to clarify.
+DEFAULT_MIN_CONFIDENCE: Final = 0.45
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -161,7 +163,7 @@ class Flow:
     channels: frozenset[str] = frozenset({"online"})
     slots: tuple[str, ...] = ()
     description: str = ""
-    min_confidence: float = 0.45
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
     # Intents that name what the conversation is about (its topic); the others are conversational moves.
     topics: frozenset[str] = frozenset()
     counters: tuple[str, ...] = ()  # the counters the flow's routes `count` (the engine keeps ENGINE_COUNTERS)

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from app.content.model import DEFAULT_MIN_CONFIDENCE
 from app.nlu.agreement import Labels, line_key
 from app.nlu.analyzer import Analyzer, get_analyzer
 from app.nlu.resources import DataError, labelled_lines
@@ -28,7 +29,6 @@ from app.nlu.resources import DataError, labelled_lines
 DEFAULT_TODAY: Final = date(2026, 11, 22)
 MOST_CONFUSED: Final = 10
 CV_SEED: Final = 20261205  # folds are drawn with a fixed seed, so two runs agree
-DEFAULT_MIN_CONFIDENCE: Final = 0.45  # a flow's default `min_confidence` (app/content/model.py)
 TurnKey = tuple[str, int]  # (session id, turn index) in a transcript corpus
 
 
