@@ -282,7 +282,8 @@ def nlu_evaluate(
     file: Annotated[Path, typer.Argument(help='labelled JSON lines: {"text", "intent"} (or {"session", "turn", "split", "intent"}) per line')],
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
     split: Annotated[str | None, typer.Option(help="only the lines of this split (dev or test)")] = None,
-    data: Annotated[Path | None, typer.Option(help="the JDDC file that lines naming a session and turn refer to")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="the transcripts (JDDC .tsv or interchange JSON Lines) that lines naming a session and turn refer to")] = None,
     min_confidence: MinConfidence = None,
     agreed_with: Annotated[Path | None, typer.Option(
         "--agreed-with", help="a second annotator's labels of the same lines: score only the lines both labelled alike")] = None,
@@ -291,7 +292,7 @@ def nlu_evaluate(
     from app.nlu.agreement import read_labels
     from app.nlu.evaluate import evaluate, referenced_turns
     from app.nlu.resources import DataError
-    from app.qa.jddc import customer_turn_texts
+    from app.qa.sources import customer_turn_texts
     from app.qa.stage_gold import default_data
 
     if not file.is_file():
@@ -306,10 +307,10 @@ def nlu_evaluate(
         if wanted:
             corpus = data or default_data()
             if corpus is None or not corpus.is_file():
-                err_console.print(f"[red]no JDDC data file:[/red] {corpus or 'give --data PATH'}", markup=False)
+                err_console.print(f"[red]no transcript file for the referenced turns:[/red] {corpus or 'give --data PATH'}",
+                                  markup=False)
                 raise typer.Exit(2)
-            with corpus.open(encoding="utf-8") as handle:
-                texts = customer_turn_texts(handle, wanted)
+            texts = customer_turn_texts(corpus, wanted)
         second = read_labels(agreed_with) if agreed_with is not None else None
         report = evaluate(file, analyzer, texts=texts, split=split, min_confidence=threshold, agreed_with=second)
     except (DataError, UnicodeDecodeError, OSError) as exc:
@@ -317,6 +318,46 @@ def nlu_evaluate(
         raise typer.Exit(2) from None
     what = f"{file}" + (f" ({split} half)" if split else "") + (f" (lines {agreed_with} labels alike)" if agreed_with else "")
     _print_report(report, as_json, f"{what}: {report.correct}/{report.total} correct")
+
+
+@nlu_app.command("sample")
+def nlu_sample(
+    transcripts: Annotated[Path, typer.Argument(help="transcripts to draw from: JDDC .tsv or interchange JSON Lines")],
+    sessions: Annotated[int, typer.Option(min=1, help="how many conversations to draw")] = 50,
+    turns: Annotated[int, typer.Option(min=1, help="the first N customer turns of each")] = 5,
+    seed: Annotated[int, typer.Option(help="the draw's seed (the same seed draws the same sample)")] = 1,
+    exclude: Annotated[list[Path] | None, typer.Option(
+        help="a labelled file whose sessions are left out (repeatable): a new set never overlaps an old one")] = None,
+    split: Annotated[str | None, typer.Option(help='add "split" to every line (dev or test)')] = None,
+    out: Annotated[Path | None, typer.Option(help="write the lines here instead of standard output")] = None,
+) -> None:
+    """Draw customer turns from transcripts for labelling: {"session", "turn", "text"} per line. Add each
+    line's "intent" by the pack's conventions and measure with `nlu evaluate FILE --data TRANSCRIPTS`."""
+    from app.nlu.agreement import read_labels
+    from app.nlu.resources import DataError
+    from app.nlu.sampling import sample_turns
+    from app.qa.sources import transcripts_of
+
+    if not transcripts.is_file():
+        err_console.print(f"[red]no such file:[/red] {transcripts}", markup=False)
+        raise typer.Exit(2)
+    try:
+        excluded = {key[0] for path in exclude or [] for key in read_labels(path).intents if isinstance(key, tuple)}
+    except (DataError, UnicodeDecodeError, OSError) as exc:
+        err_console.print(f"[red]bad labelled file:[/red] {exc}", markup=False)
+        raise typer.Exit(2) from None
+    found, errors = transcripts_of(transcripts)
+    for error in errors[:5]:
+        err_console.print(f"skipped {error.source}:{error.line}: {error.message}", markup=False)
+    if len(errors) > 5:
+        err_console.print(f"… and {len(errors) - 5} more bad lines", markup=False)
+    lines = sample_turns(found, sessions=sessions, turns=turns, seed=seed, exclude=excluded, split=split)
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err_console.print(f"{len(lines)} turns of {len({line['session'] for line in lines})} sessions → {out}", markup=False)
 
 
 @nlu_app.command("agreement")

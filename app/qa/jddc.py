@@ -12,7 +12,7 @@ already and is passed on in its place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from app.transcripts import LineError, Transcript, Turn
@@ -87,18 +87,6 @@ def read_jddc(lines: Iterable[str | LineError]) -> Iterator[Transcript | LineErr
                 current.turns.append(Turn(role, message))
     if current is not None:
         yield current.transcript()
-
-
-def customer_turn_texts(lines: Iterable[str | LineError], wanted: Set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The text of each wanted (session, turn index) that is a customer turn; malformed rows are skipped."""
-    sessions = {session for session, _ in wanted}
-    texts: dict[tuple[str, int], str] = {}
-    for item in read_jddc(lines):
-        if isinstance(item, Transcript) and item.id in sessions:
-            for index, turn in enumerate(item.turns):
-                if (item.id, index) in wanted and turn.role == "customer":
-                    texts[(item.id, index)] = turn.text
-    return texts
 
 
 def _check(session_id: str, sender: str, transferred: str, repeated: str) -> str | None:

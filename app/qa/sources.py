@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -90,3 +91,28 @@ def read_file(path: Path, fmt: str | None = None) -> Iterator[Item | InputError]
 def read_files(paths: Iterable[Path], fmt: str | None = None) -> Iterator[Item | InputError]:
     for path in paths:
         yield from read_file(path, fmt)
+
+
+def customer_turn_texts(path: Path, wanted: AbstractSet[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The text of each wanted (session, turn index) that is a customer turn of the transcripts in `path`
+    (either format); bad lines are passed over, as a labelled file's own lines report what is missing."""
+    sessions = {session for session, _ in wanted}
+    texts: dict[tuple[str, int], str] = {}
+    for item in read_file(path):
+        if isinstance(item, Item) and item.transcript.id in sessions:
+            for index, turn in enumerate(item.transcript.turns):
+                if (item.transcript.id, index) in wanted and turn.role == "customer":
+                    texts[(item.transcript.id, index)] = turn.text
+    return texts
+
+
+def transcripts_of(path: Path) -> tuple[list[Transcript], list[InputError]]:
+    """Every transcript of a file (either format) and the bad lines met on the way."""
+    transcripts: list[Transcript] = []
+    errors: list[InputError] = []
+    for item in read_file(path):
+        if isinstance(item, Item):
+            transcripts.append(item.transcript)
+        else:
+            errors.append(item)
+    return transcripts, errors

@@ -21,7 +21,7 @@ from app.nlu.agreement import read_labels
 from app.nlu.analyzer import Analyzer, get_analyzer
 from app.nlu.evaluate import evaluate, read_labelled, referenced_turns
 from app.nlu.resources import DataError
-from app.qa.jddc import customer_turn_texts
+from app.qa.sources import customer_turn_texts
 from tests.nlu.support import INTENTS, JDDC
 
 runner = CliRunner()
@@ -111,8 +111,7 @@ def test_jddc_gold_holds_ids_and_labels_only_and_splits_by_session() -> None:
 def test_jddc_test_half_stays_above_floor(analyzer: Analyzer) -> None:
     if not JDDC.is_file():
         pytest.skip(f"JDDC sample not found at {JDDC}")
-    with JDDC.open(encoding="utf-8") as handle:
-        texts = customer_turn_texts(handle, referenced_turns(JDDC_GOLD))
+    texts = customer_turn_texts(JDDC, referenced_turns(JDDC_GOLD))
     report = evaluate(JDDC_GOLD, analyzer, texts=texts, split="test")
     assert report.total >= 150
     assert report.accuracy >= JDDC_TEST_FLOOR, report.to_markdown()
