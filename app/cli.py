@@ -327,22 +327,21 @@ def nlu_sample(
     turns: Annotated[int, typer.Option(min=1, help="the first N customer turns of each")] = 5,
     seed: Annotated[int, typer.Option(help="the draw's seed (the same seed draws the same sample)")] = 1,
     exclude: Annotated[list[Path] | None, typer.Option(
-        help="a labelled file whose sessions are left out (repeatable): a new set never overlaps an old one")] = None,
+        help="a labelled file (any JSON lines naming sessions) whose sessions are left out; repeatable")] = None,
     split: Annotated[str | None, typer.Option(help='add "split" to every line (dev or test)')] = None,
     out: Annotated[Path | None, typer.Option(help="write the lines here instead of standard output")] = None,
 ) -> None:
     """Draw customer turns from transcripts for labelling: {"session", "turn", "text"} per line. Add each
     line's "intent" by the pack's conventions and measure with `nlu evaluate FILE --data TRANSCRIPTS`."""
-    from app.nlu.agreement import read_labels
     from app.nlu.resources import DataError
-    from app.nlu.sampling import sample_turns
+    from app.nlu.sampling import labelled_sessions, sample_turns
     from app.qa.sources import transcripts_of
 
     if not transcripts.is_file():
         err_console.print(f"[red]no such file:[/red] {transcripts}", markup=False)
         raise typer.Exit(2)
     try:
-        excluded = {key[0] for path in exclude or [] for key in read_labels(path).intents if isinstance(key, tuple)}
+        excluded = set().union(*(labelled_sessions(path) for path in exclude or []))
     except (DataError, UnicodeDecodeError, OSError) as exc:
         err_console.print(f"[red]bad labelled file:[/red] {exc}", markup=False)
         raise typer.Exit(2) from None

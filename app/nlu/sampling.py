@@ -12,9 +12,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from pathlib import Path
 from typing import Any
 
+from app.nlu.resources import labelled_lines
 from app.transcripts import Transcript
+
+
+def labelled_sessions(path: str | Path) -> set[str]:
+    """The sessions a labelled JSON-lines file refers to (any labels: intents, stages …)."""
+    return {record["session"] for _, record in labelled_lines(path)
+            if isinstance(record, dict) and isinstance(record.get("session"), str)}
 
 
 def sample_turns(transcripts: Iterable[Transcript], *, sessions: int, turns: int, seed: int,

@@ -88,3 +88,12 @@ def test_labelled_sample_lines_are_measured_against_the_transcripts_they_came_fr
 def test_nlu_sample_refuses_a_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["nlu", "sample", str(tmp_path / "none.tsv")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_any_labelled_file_naming_sessions_can_be_excluded(tmp_path: Path) -> None:
+    stages = tmp_path / "stage_gold.jsonl"  # labels of another kind: stages, not intents
+    stages.write_text("".join(json.dumps({"session": f"c{n}", "turn": 1, "stage": "greeting"}) + "\n" for n in range(5)),
+                      encoding="utf-8")
+    result = runner.invoke(app, ["nlu", "sample", str(_jddc(tmp_path / "chat.tsv")), "--exclude", str(stages)])
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["session"] for line in result.stdout.splitlines()} == {"c5"}
