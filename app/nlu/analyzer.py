@@ -21,7 +21,7 @@ from app.nlu.analysis import Analysis
 from app.nlu.confirmation import ConfirmationDetector
 from app.nlu.emotion import EmotionDetector
 from app.nlu.handoff import HandoffDetector
-from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
+from app.nlu.intent import LOGISTIC_WEIGHT, IntentClassifier, NaiveBayes, extract_features
 from app.nlu.lexicon import LexiconSet
 from app.nlu.normalize import Normalizer
 from app.nlu.question import QuestionDetector
@@ -75,7 +75,7 @@ class Analyzer:
         normalizer = Normalizer()
         segmenter = Segmenter(build_tokenizer(data.read_text(DOMAIN_DICT)))
         slots = SlotExtractor(data.read_yaml("slots.yaml"))
-        model = NaiveBayes.fit(_samples(examples, normalizer, slots), intents)
+        model = NaiveBayes.fit(_samples(examples, normalizer, slots), intents, logistic_weight=LOGISTIC_WEIGHT)
         classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"), _openers(data))
         confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
         emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
@@ -87,7 +87,8 @@ class Analyzer:
     def refit(self, examples: Iterable[tuple[str, str]], *, cache_size: int = 0) -> Analyzer:
         """A copy whose intent model is fit on other (text, intent) examples (cross-validation);
         every other part, the cue lexicon included, is shared."""
-        model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents)
+        model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents,
+                               logistic_weight=LOGISTIC_WEIGHT)
         classifier = IntentClassifier(model, self.intents.lexicon, self.intents.openers)
         return Analyzer(self.normalizer, self.segmenter, self.slots, self.confirmation, self.emotion, self.handoff,
                         classifier, self.question, cache_size=cache_size)

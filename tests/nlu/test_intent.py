@@ -14,7 +14,7 @@ import yaml
 
 from app.nlu.analyzer import DEFAULT_SCRIPTS_DIR, Analyzer
 from app.nlu.evaluate import evaluate
-from app.nlu.intent import IntentClassifier, NaiveBayes, extract_features
+from app.nlu.intent import TEMPERATURE, WEIGHT_SCALE, IntentClassifier, NaiveBayes, _logistic_regression, extract_features
 from app.nlu.resources import DataError
 from tests.nlu.support import HELDOUT, INTENTS, TODAY, TRAINING
 
@@ -175,6 +175,22 @@ def test_log_scores_sum_priors_and_known_likelihoods() -> None:
     assert first is not None and second is not None
     for index, score in enumerate(scores):
         assert score == pytest.approx(0.5 * (model.priors[index] + first[index] + second[index]))
+
+
+def test_the_regression_is_folded_into_the_same_weights() -> None:
+    samples, vocabulary = _toy_samples(), sorted({f for features, _ in _toy_samples() for f in features})
+    pure = NaiveBayes.fit(samples, INTENTS)
+    blended = NaiveBayes.fit(samples, INTENTS, logistic_weight=0.5)
+    bias, coefficients = _logistic_regression(samples, INTENTS, vocabulary)
+    message = frozenset({"发票", "开票", "unseen"})
+    plain, _, _ = pure.log_scores(message, 1 / TEMPERATURE)
+    folded, known, seen = blended.log_scores(message, 1 / TEMPERATURE)
+    assert (known, seen) == (2, 3)
+    rows = [coefficients[vocabulary.index(f)] for f in ("发票", "开票")]
+    for i in range(len(INTENTS)):
+        logit = bias[i] + rows[0][i] + rows[1][i]
+        assert folded[i] == pytest.approx(plain[i] + 0.5 * logit, abs=3 / (WEIGHT_SCALE * TEMPERATURE))
+    assert max(range(len(INTENTS)), key=folded.__getitem__) == INTENTS.index("invoice")
 
 
 def test_unknown_features_lean_towards_other(analyzer: Analyzer) -> None:
