@@ -14,7 +14,14 @@ import yaml
 
 from app.nlu.analyzer import DEFAULT_SCRIPTS_DIR, Analyzer
 from app.nlu.evaluate import evaluate
-from app.nlu.intent import TEMPERATURE, WEIGHT_SCALE, IntentClassifier, NaiveBayes, _logistic_regression, extract_features
+from app.nlu.intent import (
+    TEMPERATURE,
+    WEIGHT_SCALE,
+    IntentClassifier,
+    NaiveBayes,
+    _logistic_regression,
+    extract_features,
+)
 from app.nlu.resources import DataError
 from tests.nlu.support import HELDOUT, INTENTS, TODAY, TRAINING
 
