@@ -13,13 +13,15 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY flows ./flows
 COPY scripts_zh ./scripts_zh
+# The package reads flows/ and scripts_zh/ from here (not from site-packages); the intent model fit
+# from them is kept in the model cache, baked in below so that a container starts without fitting.
+ENV HUASHU_FLOWS_DIR=/srv/huashu/flows \
+    HUASHU_SCRIPTS_DIR=/srv/huashu/scripts_zh \
+    HUASHU_MODEL_CACHE=/srv/huashu/model-cache
 RUN pip install . \
     && useradd --system --home /srv/huashu huashu \
-    && mkdir -p /data && chown huashu /data
-
-# The package reads flows/ and scripts_zh/ from here (not from site-packages).
-ENV HUASHU_FLOWS_DIR=/srv/huashu/flows \
-    HUASHU_SCRIPTS_DIR=/srv/huashu/scripts_zh
+    && mkdir -p /data && chown huashu /data \
+    && huashu analyze 你好 > /dev/null && chown -R huashu "$HUASHU_MODEL_CACHE"
 USER huashu
 VOLUME ["/data"]
 EXPOSE 8000

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -16,6 +18,22 @@ POSTGRES_URL_ENV = "HUASHU_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "HUASHU_REQUIRE_POSTGRES"
 # Trust auth on the dev machines and CI; the `postgres` role may CREATE DATABASE.
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MODEL_CACHE_ENV = "HUASHU_MODEL_CACHE"
+_model_cache_key = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fitted intent models go to a folder of this run (shared with the servers the tests start),
+    never to the developer's cache: every run fits each pack once and starts clean."""
+    config.stash[_model_cache_key] = folder = tempfile.mkdtemp(prefix="huashu-test-models-")
+    os.environ[MODEL_CACHE_ENV] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_model_cache_key, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The NLU entry point: one `Analyzer` turns a customer message into an `Analysis`.
 
-`Analyzer.load(scripts_dir)` builds every part from a pack's data (about a second, mostly jieba's dictionary):
-the intent model is fit on the pack's intent examples at load, so a new intent needs no build step;
+`Analyzer.load(scripts_dir)` builds every part from a pack's data: the intent model is fit on the pack's
+intent examples at load (about 2 s for the default pack; 0.6 s when the model cache already holds the fit,
+`app/nlu/model_cache.py`), so a new intent needs no build step;
 `analyze` is then pure and deterministic: the same text and `today` give the same `Analysis`, and
 no clock, randomness or I/O is involved. `get_analyzer(scripts_dir)` shares one instance per pack and process.
 """
@@ -21,8 +22,9 @@ from app.nlu.analysis import Analysis
 from app.nlu.confirmation import ConfirmationDetector
 from app.nlu.emotion import EmotionDetector
 from app.nlu.handoff import HandoffDetector
-from app.nlu.intent import LOGISTIC_WEIGHT, IntentClassifier, NaiveBayes, extract_features
+from app.nlu.intent import LOGISTIC_WEIGHT, IntentClassifier, IntentModel, extract_features
 from app.nlu.lexicon import LexiconSet
+from app.nlu.model_cache import ModelCache
 from app.nlu.normalize import Normalizer
 from app.nlu.question import QuestionDetector
 from app.nlu.resources import DataError, PackData
@@ -57,25 +59,30 @@ class Analyzer:
         self._cached = lru_cache(maxsize=cache_size)(self._analyze) if cache_size else self._analyze
 
     @classmethod
-    def load(cls, scripts_dir: Path = DEFAULT_SCRIPTS_DIR, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
+    def load(cls, scripts_dir: Path = DEFAULT_SCRIPTS_DIR, *, cache_size: int = DEFAULT_CACHE_SIZE,
+             model_cache: ModelCache | None = None) -> Analyzer:
         """Build from a pack's scripts folder: its declared intents and their examples, and `nlu/`.
 
-        Raises `ContentErrors` for broken intent files and `DataError` for other broken NLU data.
+        The fitted intent model is kept in `model_cache` (default: `HUASHU_MODEL_CACHE`, see
+        `app/nlu/model_cache.py`). Raises `ContentErrors` for broken intent files and `DataError` for
+        other broken NLU data.
         """
         from app.content.loader import load_intents  # content imports nlu.analysis: import on use
 
         intents = load_intents(scripts_dir)
         examples = ((text, spec.name) for spec in intents.values() for text in spec.examples)
-        return cls.build(list(intents), examples, PackData(scripts_dir / "nlu"), cache_size=cache_size)
+        return cls.build(list(intents), examples, PackData(scripts_dir / "nlu"), cache_size=cache_size,
+                         model_cache=model_cache)
 
     @classmethod
     def build(cls, intents: Sequence[str], examples: Iterable[tuple[str, str]], data: PackData, *,
-              cache_size: int = DEFAULT_CACHE_SIZE) -> Analyzer:
-        """Fit the intent model on (text, intent) examples; the other parts read `data`."""
+              cache_size: int = DEFAULT_CACHE_SIZE, model_cache: ModelCache | None = None) -> Analyzer:
+        """Fit the intent model on (text, intent) examples (or read it from `model_cache`); the other
+        parts read `data`."""
         normalizer = Normalizer()
         segmenter = Segmenter(build_tokenizer(data.read_text(DOMAIN_DICT)))
         slots = SlotExtractor(data.read_yaml("slots.yaml"))
-        model = NaiveBayes.fit(_samples(examples, normalizer, slots), intents, logistic_weight=LOGISTIC_WEIGHT)
+        model = (model_cache or ModelCache.from_environment()).fit(_samples(examples, normalizer, slots), intents)
         classifier = IntentClassifier(model, data.read_yaml("intent_lexicon.yaml"), _openers(data))
         confirmation = ConfirmationDetector(data.read_yaml("confirmation.yaml"))
         emotion = EmotionDetector(data.read_yaml("emotion_lexicon.yaml"))
@@ -87,7 +94,7 @@ class Analyzer:
     def refit(self, examples: Iterable[tuple[str, str]], *, cache_size: int = 0) -> Analyzer:
         """A copy whose intent model is fit on other (text, intent) examples (cross-validation);
         every other part, the cue lexicon included, is shared."""
-        model = NaiveBayes.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents,
+        model = IntentModel.fit(_samples(examples, self.normalizer, self.slots), self.intents.intents,
                                logistic_weight=LOGISTIC_WEIGHT)
         classifier = IntentClassifier(model, self.intents.lexicon, self.intents.openers)
         return Analyzer(self.normalizer, self.segmenter, self.slots, self.confirmation, self.emotion, self.handoff,

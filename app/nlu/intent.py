@@ -86,8 +86,9 @@ def extract_features(normalized: str, slot_names: Iterable[str]) -> set[str]:
     return features
 
 
-class NaiveBayes:
-    """Multinomial Naive Bayes over binary features, laid out for fast scoring in CPython.
+class IntentModel:
+    """Multinomial Naive Bayes over binary features (optionally blended with a logistic regression, see
+    `fit`), laid out for fast scoring in CPython.
 
     score(c) = log P(c) + Σ_known_f log P(f|c); unseen features are skipped. Each log P(f|c) is
     stored in fixed point (1/WEIGHT_SCALE nat; rounding ≤ 0.016 nat, far below the model's own
@@ -106,7 +107,7 @@ class NaiveBayes:
 
     @classmethod
     def fit(cls, samples: Iterable[tuple[AbstractSet[str], str]], intents: Sequence[str],
-            alpha: float = ALPHA, *, logistic_weight: float = 0.0) -> NaiveBayes:
+            alpha: float = ALPHA, *, logistic_weight: float = 0.0) -> IntentModel:
         """Train on (features, intent) pairs; every one of `intents` must occur at least once.
 
         With `logistic_weight`, a logistic regression fit on the same samples adds `logistic_weight` times
@@ -192,7 +193,7 @@ def _logistic_regression(samples: Sequence[tuple[AbstractSet[str], str]], intent
 class IntentClassifier:
     """Combines the trained model, the cue lexicon and the other analysers' signals into one intent."""
 
-    def __init__(self, model: NaiveBayes, lexicon: Mapping[str, Any], openers: Sequence[str] = ()) -> None:
+    def __init__(self, model: IntentModel, lexicon: Mapping[str, Any], openers: Sequence[str] = ()) -> None:
         self.model = model
         self.intents = model.intents
         missing = [name for name in CORE_INTENTS if name not in self.intents]

@@ -18,7 +18,7 @@ from app.nlu.intent import (
     TEMPERATURE,
     WEIGHT_SCALE,
     IntentClassifier,
-    NaiveBayes,
+    IntentModel,
     _logistic_regression,
     extract_features,
 )
@@ -153,7 +153,7 @@ def test_heldout_accuracy_stays_above_floor(analyzer: Analyzer) -> None:
 
 def test_naive_bayes_needs_every_intent() -> None:
     with pytest.raises(DataError, match="no training examples"):
-        NaiveBayes.fit([(frozenset({"你好"}), "greeting")], INTENTS)
+        IntentModel.fit([(frozenset({"你好"}), "greeting")], INTENTS)
 
 
 def _toy_samples() -> list[tuple[frozenset[str], str]]:
@@ -163,7 +163,7 @@ def _toy_samples() -> list[tuple[frozenset[str], str]]:
 
 
 def test_packed_log_likelihoods_match_naive_bayes_within_rounding() -> None:
-    model = NaiveBayes.fit(_toy_samples(), INTENTS, alpha=0.1)
+    model = IntentModel.fit(_toy_samples(), INTENTS, alpha=0.1)
     invoice_tokens = 2 + 2  # two invoice documents, two features each
     vocabulary = len(INTENTS) + 2  # x0…x12, 发票, 开票
     expected = math.log(2 + 0.1) - math.log(invoice_tokens + 0.1 * vocabulary)
@@ -175,7 +175,7 @@ def test_packed_log_likelihoods_match_naive_bayes_within_rounding() -> None:
 
 
 def test_log_scores_sum_priors_and_known_likelihoods() -> None:
-    model = NaiveBayes.fit(_toy_samples(), INTENTS)
+    model = IntentModel.fit(_toy_samples(), INTENTS)
     scores, known, seen = model.log_scores(frozenset({"发票", "开票", "unseen"}), 0.5)
     assert (known, seen) == (2, 3)
     first, second = model.log_likelihoods("发票"), model.log_likelihoods("开票")
@@ -186,8 +186,8 @@ def test_log_scores_sum_priors_and_known_likelihoods() -> None:
 
 def test_the_regression_is_folded_into_the_same_weights() -> None:
     samples, vocabulary = _toy_samples(), sorted({f for features, _ in _toy_samples() for f in features})
-    pure = NaiveBayes.fit(samples, INTENTS)
-    blended = NaiveBayes.fit(samples, INTENTS, logistic_weight=0.5)
+    pure = IntentModel.fit(samples, INTENTS)
+    blended = IntentModel.fit(samples, INTENTS, logistic_weight=0.5)
     bias, coefficients = _logistic_regression(samples, INTENTS, vocabulary)
     message = frozenset({"发票", "开票", "unseen"})
     plain, _, _ = pure.log_scores(message, 1 / TEMPERATURE)
