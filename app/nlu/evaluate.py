@@ -7,11 +7,14 @@ that carry that label. Relative dates resolve against the line's `today` or `DEF
 
 The engine acts on an intent only at or above its flow's `min_confidence` (below it, it asks the
 customer to clarify and keeps the topic), so the report also gives the share of messages the engine
-would act on (coverage) and the accuracy on those.
+would act on (coverage) and the accuracy on those, and how accuracy follows confidence (`calibration`:
+per confidence band, and the expected calibration error) — what a pack's author reads to set
+`min_confidence`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 from collections import Counter
@@ -28,6 +31,8 @@ from app.nlu.resources import DataError, labelled_lines
 
 DEFAULT_TODAY: Final = date(2026, 11, 22)
 MOST_CONFUSED: Final = 10
+# Lower edges of the calibration bands; 0.45 is the flows' default min_confidence.
+CONFIDENCE_BANDS: Final = (0.0, 0.3, DEFAULT_MIN_CONFIDENCE, 0.6, 0.8, 0.95)
 CV_SEED: Final = 20261205  # folds are drawn with a fixed seed, so two runs agree
 TurnKey = tuple[str, int]  # (session id, turn index) in a transcript corpus
 
@@ -47,6 +52,8 @@ class Report:
     min_confidence: float = DEFAULT_MIN_CONFIDENCE  # the engine acts on an intent at or above this
     acted: int = 0  # messages at or above min_confidence
     acted_correct: int = 0
+    # per band of CONFIDENCE_BANDS: messages, correct ones, and the sum of their confidences
+    banded: list[list[float]] = field(default_factory=lambda: [[0, 0, 0.0] for _ in CONFIDENCE_BANDS])
 
     @property
     def accuracy(self) -> float:
@@ -61,6 +68,18 @@ class Report:
     def acted_accuracy(self) -> float:
         """Accuracy on the messages at or above `min_confidence`."""
         return self.acted_correct / self.acted if self.acted else 0.0
+
+    def calibration(self) -> list[dict[str, float]]:
+        """Per confidence band: its edges, messages, accuracy and mean confidence (empty bands left out)."""
+        edges = [*CONFIDENCE_BANDS[1:], 1.0]
+        return [{"from": low, "to": high, "messages": int(n), "accuracy": round(hits / n, 4),
+                 "mean_confidence": round(confidences / n, 4)}
+                for low, high, (n, hits, confidences) in zip(CONFIDENCE_BANDS, edges, self.banded, strict=True) if n]
+
+    @property
+    def calibration_error(self) -> float:
+        """Expected calibration error: the message-weighted mean gap between accuracy and confidence per band."""
+        return sum(abs(hits - confidences) for n, hits, confidences in self.banded if n) / self.total if self.total else 0.0
 
     def recall(self, intent: str) -> float:
         return self.hits[intent] / self.support[intent] if self.support[intent] else 0.0
@@ -96,6 +115,7 @@ class Report:
             },
             "confident": {"min_confidence": self.min_confidence, "messages": self.acted,
                           "coverage": round(self.coverage, 4), "accuracy": round(self.acted_accuracy, 4)},
+            "calibration": {"bands": self.calibration(), "expected_error": round(self.calibration_error, 4)},
             "confused": [{"gold": g, "predicted": p, "count": n} for g, p, n in self.confused()[:MOST_CONFUSED]],
             "misclassified": [{"text": t, "gold": g, "predicted": p} for t, g, p in self.errors],
             "aspects": {aspect: {"labelled": self.labelled[aspect], "accuracy": round(self.rate(aspect), 4)}
@@ -111,6 +131,10 @@ class Report:
         lines.append(f"| **overall** | {self.total} | | **{self.accuracy:.1%}** | |")
         lines.append(f"| confidence ≥ {self.min_confidence:g} (acted on) | {self.acted} "
                      f"({self.coverage:.1%}) | | {self.acted_accuracy:.1%} | |")
+        lines += ["", "| confidence | messages | accuracy | mean confidence |", "|---|---:|---:|---:|"]
+        lines += [f"| {band['from']:g} – {band['to']:g} | {band['messages']} | {band['accuracy']:.1%} | "
+                  f"{band['mean_confidence']:.2f} |" for band in self.calibration()]
+        lines.append(f"| expected calibration error | | {self.calibration_error:.1%} | |")
         if self.errors:
             lines += ["", "| most confused: gold → predicted | n |", "|---|---:|"]
             lines += [f"| {g} → {p} | {n} |" for g, p, n in self.confused()[:MOST_CONFUSED]]
@@ -225,6 +249,10 @@ def _score(report: Report, analyzer: Analyzer, record: dict[str, Any]) -> None:
     report.support[gold] += 1
     report.predicted[result.intent] += 1
     correct = result.intent == gold
+    band = report.banded[bisect.bisect_right(CONFIDENCE_BANDS, result.confidence) - 1]
+    band[0] += 1
+    band[1] += correct
+    band[2] += result.confidence
     if result.confidence >= report.min_confidence:
         report.acted += 1
         report.acted_correct += correct

@@ -89,6 +89,36 @@ def test_nlu_evaluate_reports_coverage_at_the_default_flows_min_confidence(label
     assert "acted on" in runner.invoke(app, ["nlu", "evaluate", str(path)]).output
 
 
+def test_calibration_puts_each_message_in_its_confidence_band(analyzer: Analyzer, labelled: Labelled) -> None:
+    texts = ("我要退货", "就是那个", "转人工")
+    confidences = [analyzer.analyze(text, today=DAY).confidence for text in texts]
+    path = labelled({"text": texts[0], "intent": "return_refund"}, {"text": texts[1], "intent": "invoice"},
+                    {"text": texts[2], "intent": "handoff"})  # the second is deliberately mislabelled
+
+    report = evaluate(path, analyzer)
+    bands = report.calibration()
+
+    assert sum(band["messages"] for band in bands) == 3
+    for confidence in confidences:
+        assert any(band["from"] <= confidence < band["to"] or confidence == band["to"] for band in bands)
+    unsure = next(band for band in bands if band["from"] <= confidences[1] < band["to"])
+    assert unsure["accuracy"] < 1.0
+    # the expected calibration error: per band, |accuracy - mean confidence|, weighted by messages
+    gaps = sum(band["messages"] * abs(band["accuracy"] - band["mean_confidence"]) for band in bands)
+    assert report.calibration_error == pytest.approx(gaps / 3, abs=1e-3)
+    assert report.calibration_error > 0
+
+
+def test_nlu_evaluate_json_reports_calibration(labelled: Labelled) -> None:
+    path = labelled({"text": "转人工", "intent": "handoff"}, {"text": "你好", "intent": "greeting"})
+    report = json.loads(runner.invoke(app, ["nlu", "evaluate", str(path), "--json"]).stdout)
+    bands = report["calibration"]["bands"]
+    assert sum(band["messages"] for band in bands) == 2
+    assert set(bands[0]) == {"from", "to", "messages", "accuracy", "mean_confidence"}
+    assert 0.0 <= report["calibration"]["expected_error"] <= 1.0
+    assert "expected calibration error" in runner.invoke(app, ["nlu", "evaluate", str(path)]).output
+
+
 @pytest.mark.parametrize(("line", "fault"), [
     ("not json", "invalid JSON"),
     ('{"text": "你好"}', 'string "text" and "intent"'),
