@@ -53,7 +53,12 @@ class ModelCache:
             return cls(None)
         if configured:
             return cls(Path(configured))
-        base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = environ.get("XDG_CACHE_HOME")
+        if not base:
+            try:
+                base = str(Path.home() / ".cache")
+            except RuntimeError:  # no home directory to cache in (a bare service account)
+                return cls(None)
         return cls(Path(base) / "huashu" / "models")
 
     def fit(self, samples: Samples, intents: Sequence[str]) -> IntentModel:
@@ -69,16 +74,21 @@ class ModelCache:
     def _write(self, path: Path, model: IntentModel) -> None:
         document = {"format": FORMAT, "intents": list(model.intents), "priors": list(model.priors),
                     "rows": {feature: format(row, "x") for feature, row in model.rows.items()}}
+        aside: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Written aside and renamed: a reader (another worker) sees the whole entry or none.
             with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
                                              encoding="utf-8") as handle:
+                aside = handle.name
                 json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
-            os.chmod(handle.name, 0o644)  # readable by the serving user when baked into an image
-            os.replace(handle.name, path)
+            os.chmod(aside, 0o644)  # readable by the serving user when baked into an image
+            os.replace(aside, path)
             _prune(path.parent, keep=MAX_ENTRIES)
         except OSError as error:
+            if aside is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(aside)
             log.warning("intent model not cached in %s (%s); it will be fit again at the next load",
                         path.parent, error)
 
@@ -123,6 +133,13 @@ def _read(path: Path, intents: tuple[str, ...]) -> IntentModel | None:
 
 
 def _prune(directory: Path, *, keep: int) -> None:
-    entries = sorted(directory.glob("intent-*.json"), key=lambda entry: entry.stat().st_mtime, reverse=True)
-    for stale in entries[keep:]:
-        stale.unlink(missing_ok=True)
+    """Remove all but the `keep` most recently used entries; another worker pruning at once is no error."""
+    def last_use(entry: Path) -> float:
+        try:
+            return entry.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for stale in sorted(directory.glob("intent-*.json"), key=last_use, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            stale.unlink()
