@@ -24,13 +24,13 @@ async def burst(
     number: int,
     acked: dict[tuple[str, str], int],
     enough: asyncio.Event,
-    started: list[dict[str, str]],
+    started: dict[int, dict[str, str]],
 ) -> None:
     """Start a conversation, then fire MESSAGES messages and record every ack, until the server dies."""
     try:
         async with ws_client(f"{server.ws}/ws/chat") as client:
             frame = only(await client.exchange({"type": "start"}), "started")
-            started.append(frame)
+            started[number] = frame  # keyed by connection: starts complete in any order
             conversation_id = frame["conversation_id"]
 
             async def read_acks() -> None:
@@ -63,7 +63,7 @@ async def test_every_acked_message_is_stored_after_sigkill_and_restart(tmp_path:
     database = tmp_path / "huashu.db"
     server = Server(f"sqlite:///{database}", tmp_path).start()
     acked: dict[tuple[str, str], int] = {}
-    started: list[dict[str, str]] = []
+    started: dict[int, dict[str, str]] = {}
     enough = asyncio.Event()
     talkers = [asyncio.create_task(burst(server, n, acked, enough, started)) for n in range(CONNECTIONS)]
     try:
@@ -84,13 +84,14 @@ async def test_every_acked_message_is_stored_after_sigkill_and_restart(tmp_path:
         assert missing == {}, f"{len(missing)} acked messages lost or moved, e.g. {list(missing.items())[:3]}"
 
         # Clients resend what was never acked; already stored messages are acked again, never duplicated.
-        frame = started[0]
+        # Resend the ids of the connection that started this conversation (not necessarily connection 0).
+        number, frame = min(started.items())
         async with ws_client(f"{restarted.ws}/ws/chat") as client:
             await client.exchange(
                 {"type": "resume", "conversation_id": frame["conversation_id"], "token": frame["token"]}
             )
             for n in range(MESSAGES):
-                key = (frame["conversation_id"], f"m0-{n}")
+                key = (frame["conversation_id"], f"m{number}-{n}")
                 ack = only(await client.exchange({"type": "message", "id": key[1], "text": "在吗"}), "ack")
                 if key in acked_at_kill:
                     assert ack["seq"] == acked_at_kill[key]
