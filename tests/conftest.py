@@ -35,7 +35,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[Callable[[], str]]:
     """Factory of fresh, uniquely named, empty PostgreSQL databases; all dropped at session end.

@@ -1,8 +1,8 @@
 """The NLU entry point: one `Analyzer` turns a customer message into an `Analysis`.
 
 `Analyzer.load(scripts_dir)` builds every part from a pack's data: the intent model is fit on the pack's
-intent examples at load (about 2 s for the default pack; 0.6 s when the model cache already holds the fit,
-`app/nlu/model_cache.py`), so a new intent needs no build step;
+intent examples at load (about 2 s for the default pack, imports included; under 1 s when the model cache
+already holds the fit, `app/nlu/model_cache.py`), so a new intent needs no build step;
 `analyze` is then pure and deterministic: the same text and `today` give the same `Analysis`, and
 no clock, randomness or I/O is involved. `get_analyzer(scripts_dir)` shares one instance per pack and process.
 """

@@ -79,7 +79,8 @@ class Report:
     @property
     def calibration_error(self) -> float:
         """Expected calibration error: the message-weighted mean gap between accuracy and confidence per band."""
-        return sum(abs(hits - confidences) for n, hits, confidences in self.banded if n) / self.total if self.total else 0.0
+        # messages × |accuracy − mean confidence| of a band is |correct − sum of confidences|
+        return sum(abs(hits - confidences) for _, hits, confidences in self.banded) / self.total if self.total else 0.0
 
     def recall(self, intent: str) -> float:
         return self.hits[intent] / self.support[intent] if self.support[intent] else 0.0
