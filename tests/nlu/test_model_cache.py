@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -106,6 +107,17 @@ def test_an_unwritable_folder_still_loads(tmp_path: Path, small_pack: Path, capl
 
     assert analyzer.analyze("handoff例句甲", today=TODAY).intent == "handoff"
     assert "intent model not cached" in caplog.text
+
+
+def test_loads_racing_on_one_folder_agree_and_leave_one_whole_entry(tmp_path: Path, small_pack: Path) -> None:
+    """Workers starting together may all fit and write the same entry: they agree, and one whole entry stays."""
+    cache = ModelCache(tmp_path / "models")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        loaded = list(pool.map(lambda _: Analyzer.load(small_pack, cache_size=0, model_cache=cache), range(4)))
+
+    assert all(analyzer.intents.model.rows == loaded[0].intents.model.rows for analyzer in loaded)
+    assert len(_entries(tmp_path / "models")) == 1
+    assert list((tmp_path / "models").glob("*.tmp")) == []
 
 
 def test_old_entries_are_pruned(tmp_path: Path, small_pack: Path) -> None:
