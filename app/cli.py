@@ -815,6 +815,31 @@ def qa_tagger_eval(
     )
 
 
+@qa_app.command("topic-eval")
+def qa_topic_eval(
+    file: Annotated[Path, typer.Argument(help="intent gold: {\"session\", \"turn\", \"split\", \"intent\"} per customer turn")],
+    as_json: Annotated[bool, typer.Option("--json", help="the agreement as JSON")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="the transcripts the gold's turns are in: JDDC .tsv or JSON Lines "
+                                    "(default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """Replay labelled conversations in assist mode: how often the engine's topic is the one the labels imply."""
+    from app.qa.commands import topic_eval_command
+    from app.qa.stage_gold import default_data
+
+    raise typer.Exit(
+        topic_eval_command(
+            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
+            err=err_console,
+        )
+    )
+
+
 def main() -> None:
     app()
 

@@ -231,9 +231,13 @@ class Engine:
         for name, value in analysis.slots.items():
             if slots.get(name) != value:
                 turn.emit(SlotSet(name, value))
-        if analysis.intent in turn.flow.topics and analysis.confidence >= turn.flow.min_confidence:
-            if slots.get("topic") != analysis.intent:
-                turn.emit(SlotSet("topic", analysis.intent))
+        topical = analysis.intent in turn.flow.topics
+        confident = analysis.confidence >= turn.flow.min_confidence
+        # The bot acts on the topic, so it waits for min_confidence; an assisted agent only reads suggestions,
+        # which follow the best reading better than a stale topic (docs/qa.md, "Topic tracking on real chats").
+        if topical and (confident or turn.conversation.mode == Mode.ASSIST) and slots.get("topic") != analysis.intent:
+            turn.emit(SlotSet("topic", analysis.intent))
+        if topical and confident:
             # Restated back to the customer: a card or ID number in their words is never said back in full.
             restated = self.content.restatement.restate(mask_all(analysis.normalized))
             # A question once the problem is stated ("好的,那退款多久能到账?") opens a new topic but keeps

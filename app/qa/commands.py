@@ -2,7 +2,8 @@
 
 `app/cli.py` declares the options and calls these lazily. Exit codes: 0 done (skipped lines and transcripts
 that could not be replayed are reported, not fatal), 1 content or rules broken, 2 bad usage;
-`qa diff` exits 1 when anything changed, like `diff`; `qa tagger-eval` exits 1 for a broken gold or data file.
+`qa diff` exits 1 when anything changed, like `diff`; `qa tagger-eval` and `qa topic-eval` exit 1 for a broken gold
+or data file.
 """
 
 from __future__ import annotations
@@ -183,16 +184,7 @@ def tagger_eval_command(
     from app.qa.stage_gold import GoldErrors, evaluate, load_gold, read_texts, render_agreement
 
     target = out or sys.stdout
-    if split not in ("dev", "test", "all"):
-        err.print(f"[red]error:[/red] unknown split {split!r}; use dev, test or all", highlight=False, soft_wrap=True)
-        return 2
-    if data is None:
-        err.print(
-            "[red]error:[/red] JDDC data not found: give --data PATH or set HUASHU_SHARED_DATA "
-            "(or put it at ../shared/data/jddc/chat_sample.tsv)",
-            highlight=False,
-            soft_wrap=True,
-        )
+    if not _gold_usage_ok(split, data, err) or data is None:
         return 2
     try:
         gold = load_gold(gold_file)
@@ -215,6 +207,75 @@ def tagger_eval_command(
     else:
         target.write(render_agreement(agreement))
     return 0
+
+
+def topic_eval_command(
+    gold_file: Path,
+    *,
+    settings: Settings,
+    data: Path | None,
+    split: str = "all",
+    as_json: bool = False,
+    err: Console,
+    out: TextIO | None = None,
+) -> int:
+    """`huashu qa topic-eval`: the engine's conversation topic against the topics an intent gold implies."""
+    from app.nlu.evaluate import read_labelled, referenced_turns
+    from app.nlu.resources import DataError
+    from app.qa.sources import customer_turn_texts, transcripts_of
+    from app.qa.topic_eval import topic_agreement
+    from app.runtime import build_engine
+
+    target = out or sys.stdout
+    if not _gold_usage_ok(split, data, err) or data is None:
+        return 2
+    if not data.is_file():
+        err.print(f"[red]error:[/red] {data}: no such transcript file (give --data PATH)", highlight=False, soft_wrap=True)
+        return 1
+    try:
+        engine = build_engine(settings)
+    except ContentErrors as exc:
+        _print_defects(exc, err)
+        return 1
+    try:
+        texts = customer_turn_texts(data, referenced_turns(gold_file))
+        records = read_labelled(gold_file, engine.analyzer.intents.intents, texts=texts,
+                                split=None if split == "all" else split)
+    except (DataError, OSError) as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        return 1
+    labels: dict[str, dict[int, str]] = {}
+    for record in records:
+        if "session" not in record:
+            err.print(f"[red]error:[/red] {gold_file}: a line labels the text {record['text']!r} without \"session\" "
+                      "and \"turn\"; topic-eval follows conversations, so every line must name its turn",
+                      highlight=False, soft_wrap=True)
+            return 1
+        labels.setdefault(record["session"], {})[record["turn"]] = record["intent"]
+    transcripts, _ = transcripts_of(data)  # a bad line's turns are reported as missing by read_labelled above
+    agreement = topic_agreement(engine, transcripts, labels)
+    if as_json:
+        target.write(json.dumps({"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
+                                ensure_ascii=False, indent=2) + "\n")
+    else:
+        target.write(agreement.render() + "\n")
+    return 0
+
+
+def _gold_usage_ok(split: str, data: Path | None, err: Console) -> bool:
+    """A known split and a corpus to look turns up in: what `tagger-eval` and `topic-eval` need first."""
+    if split not in ("dev", "test", "all"):
+        err.print(f"[red]error:[/red] unknown split {split!r}; use dev, test or all", highlight=False, soft_wrap=True)
+        return False
+    if data is None:
+        err.print(
+            "[red]error:[/red] JDDC data not found: give --data PATH or set HUASHU_SHARED_DATA "
+            "(or put it at ../shared/data/jddc/chat_sample.tsv)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return False
+    return True
 
 
 def _check_usage(

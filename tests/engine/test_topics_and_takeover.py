@@ -42,6 +42,22 @@ def test_a_correction_after_a_wrong_restatement_is_restated_not_answered(engine:
     assert "空调" in result.conversation.slots["issue"]
 
 
+UNSURE = "包装有点破"  # product_info, but below the flows' min_confidence
+
+
+def test_an_unsure_reading_moves_the_topic_for_an_assisted_agent_but_not_for_the_bot(engine: Engine) -> None:
+    analysis = engine.analyze(UNSURE)
+    assert analysis.intent in engine.content.flows["default"].topics
+    assert analysis.confidence < engine.content.flows["default"].min_confidence
+
+    assisted = said(engine, engine.start("unsure-assist", mode="assist").conversation, "我的快递到哪了", UNSURE)
+    bot = said(engine, engine.start("unsure-bot", mode="bot").conversation, "我的快递到哪了", UNSURE)
+
+    assert assisted.slots["topic"] == analysis.intent  # the agent's suggestions follow the best reading
+    assert bot.slots["topic"] == "order_status"  # the bot acts on the topic, so an unsure reading leaves it
+    assert "包装" not in assisted.slots.get("issue", "")  # an unsure reading is not restated as the issue
+
+
 def handed_off(engine: Engine) -> Conversation:
     conversation = said(engine, engine.start("handoff", mode="bot").conversation, COMPLAINT, "转人工")
     assert conversation.state == "handoff" and conversation.awaiting_agent
