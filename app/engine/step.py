@@ -57,6 +57,9 @@ from app.vocab import Mode, Stage
 
 MAX_STEPS_PER_TURN: Final = 16
 _CORRECTING_STAGES: Final = frozenset({Stage.CLARIFY, Stage.CONFIRM})
+# In assist mode a topic gives way only to a reading this much more probable than it (chosen on the JDDC dev
+# sets: docs/qa.md, "Topic tracking on real chats").
+TOPIC_SWITCH_MARGIN: Final = 0.2
 # The survey's lines are no phrasings of the collection (scripts_zh/survey.yaml): these ids mark them.
 SURVEY_ASK: Final = "survey.ask"
 SURVEY_THANKS: Final = "survey.thanks"
@@ -233,9 +236,7 @@ class Engine:
                 turn.emit(SlotSet(name, value))
         topical = analysis.intent in turn.flow.topics
         confident = analysis.confidence >= turn.flow.min_confidence
-        # The bot acts on the topic, so it waits for min_confidence; an assisted agent only reads suggestions,
-        # which follow the best reading better than a stale topic (docs/qa.md, "Topic tracking on real chats").
-        if topical and (confident or turn.conversation.mode == Mode.ASSIST) and slots.get("topic") != analysis.intent:
+        if topical and self._moves_topic(turn, analysis, confident):
             turn.emit(SlotSet("topic", analysis.intent))
         if topical and confident:
             # Restated back to the customer: a card or ID number in their words is never said back in full.
@@ -260,6 +261,24 @@ class Engine:
             self._move(turn, goto_trigger(reopen), None, speak=False)
         self._route(turn, analysis)
         return analysis
+
+    @staticmethod
+    def _moves_topic(turn: _Turn, analysis: Analysis, confident: bool) -> bool:
+        """Whether a topic intent becomes the conversation's topic.
+
+        The bot acts on the topic, so it waits for `min_confidence`. An assisted agent only reads suggestions:
+        on real chats they are served better by the best reading, however unsure, than by no topic, and better
+        by the current topic than by a reading that is hardly more probable than it (a fragment about the
+        order read as a return).
+        """
+        current = turn.conversation.slots.get("topic")
+        if current == analysis.intent:
+            return False
+        if turn.conversation.mode != Mode.ASSIST:
+            return confident
+        if current is None:
+            return True
+        return analysis.confidence - dict(analysis.alternatives).get(current, 0.0) > TOPIC_SWITCH_MARGIN
 
     def _on_agent(self, turn: _Turn, event: AgentSaid) -> AgentTurnTagged:
         phrase = self.content.phrases.get(event.phrase_id) if event.phrase_id else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.engine.conversation import Conversation
 from app.engine.events import AgentSaid, CustomerSaid, ModeChanged, SlotSet
-from app.engine.step import Engine
+from app.engine.step import TOPIC_SWITCH_MARGIN, Engine
 
 COMPLAINT = "嗯…那个 你们的快递员把我的东西摔坏了,我要投诉!"
 
@@ -56,6 +56,23 @@ def test_an_unsure_reading_moves_the_topic_for_an_assisted_agent_but_not_for_the
     assert assisted.slots["topic"] == analysis.intent  # the agent's suggestions follow the best reading
     assert bot.slots["topic"] == "order_status"  # the bot acts on the topic, so an unsure reading leaves it
     assert "包装" not in assisted.slots.get("issue", "")  # an unsure reading is not restated as the issue
+
+
+POLICY = "七天无理由退货怎么算"
+CLOSE_CALL = "几点之前下单当天能发货"  # order_status, but policy is nearly as probable
+
+
+def test_an_assisted_agents_topic_gives_way_only_to_a_clearly_more_probable_reading(engine: Engine) -> None:
+    reading = engine.analyze(CLOSE_CALL)
+    policy = dict(reading.alternatives)["policy"]
+    assert reading.intent == "order_status" and reading.confidence - policy < TOPIC_SWITCH_MARGIN
+
+    assisted = said(engine, engine.start("close-assist", mode="assist").conversation, POLICY, CLOSE_CALL)
+    bot = said(engine, engine.start("close-bot", mode="bot").conversation, POLICY, CLOSE_CALL)
+
+    assert assisted.slots["topic"] == "policy"  # hardly more probable: the conversation stays on its topic
+    assert bot.slots["topic"] == "order_status"  # the bot follows any confident reading, as before
+    assert said(engine, assisted, "发票怎么开").slots["topic"] == "invoice"  # a clear new question moves it
 
 
 def handed_off(engine: Engine) -> Conversation:
