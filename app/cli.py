@@ -815,6 +815,30 @@ def qa_tagger_eval(
     )
 
 
+@qa_app.command("suggest-eval")
+def qa_suggest_eval(
+    file: Annotated[Path, typer.Argument(help="stage gold: one labelled agent turn per line (JSON Lines)")],
+    as_json: Annotated[bool, typer.Option("--json", help="the figures as JSON")] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="JDDC chat log (default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
+    flows: FlowsDir = None,
+    scripts: ScriptsDir = None,
+) -> None:
+    """Replay labelled conversations as the agent sidebar sees them: were the suggestions of the stage the agent used?"""
+    from app.qa.commands import suggest_eval_command
+    from app.qa.stage_gold import default_data
+
+    raise typer.Exit(
+        suggest_eval_command(
+            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
+            err=err_console,
+        )
+    )
+
+
 @qa_app.command("topic-eval")
 def qa_topic_eval(
     file: Annotated[Path, typer.Argument(help="intent gold: {\"session\", \"turn\", \"split\", \"intent\"} per customer turn")],

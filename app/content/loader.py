@@ -87,6 +87,7 @@ _FLOW_KEYS = {
     "counters",
     "takeover",
     "survey",
+    "assist_also",
 }
 
 
@@ -136,6 +137,12 @@ def _names(
                 )
             )
     return names
+
+
+def _ordered_names(value: Any, allowed: Iterable[str], key: str, ctx: dict[str, Any], out: _Collector) -> tuple[str, ...]:
+    """Like `_names`, for a list whose order matters: known names, first occurrence first."""
+    known = _names(value, allowed, key, ctx, out)
+    return tuple(dict.fromkeys(name for name in map(str, _as_list(value)) if name in known))
 
 
 # ---------------------------------------------------------------- flows
@@ -296,6 +303,7 @@ def _build_flow(raw: Any, file: str, out: _Collector) -> Flow | None:
         counters=tuple(str(c) for c in _as_list(raw.get("counters"))),
         takeover=str(raw["takeover"]) if raw.get("takeover") is not None else None,
         survey=bool(raw.get("survey", False)),
+        assist_also=_ordered_names(raw.get("assist_also"), STAGES, "assist_also", ctx, out),
         file=file,
     )
 

@@ -169,6 +169,9 @@ class Flow:
     counters: tuple[str, ...] = ()  # the counters the flow's routes `count` (the engine keeps ENGINE_COUNTERS)
     takeover: str | None = None  # where a hand-off continues when a human takes over (default: listening)
     survey: bool = False  # at the end, ask for a rating (scripts_zh/survey.yaml) and take a digit reply as one
+    # Stages whose best phrasing an assisted agent is offered too, after the current state's own: real agents
+    # often answer where the script would ask, or check for more questions (docs/qa.md, "What the sidebar offers").
+    assist_also: tuple[str, ...] = ()
     file: str = ""
 
     def routes_for(self, state: str) -> tuple[Route, ...]:

@@ -56,6 +56,9 @@ def _check_flow(flow: Flow, content: Content) -> list[ContentDefect]:
         defects.extend(_check_survey(flow, content))
     if flow.takeover is not None and flow.takeover not in flow.states:
         defects.append(UnknownStateError(f"`takeover` names unknown state {flow.takeover!r}", file=flow.file, flow=flow.name, line=1, hint=f"states are: {', '.join(flow.states)}"))
+    for stage in flow.assist_also:
+        if flow.state_for_stage(stage) is None:
+            defects.append(UnknownStateError(f"`assist_also` names stage {stage!r}, but no state of the flow speaks in it", file=flow.file, flow=flow.name, line=1, hint="add such a state or drop the stage"))
     for route in flow.always:
         if route.goto not in flow.states:
             defects.append(UnknownStateError(f"`always` route goes to unknown state {route.goto!r}", file=flow.file, flow=flow.name, line=route.line, hint=f"states are: {', '.join(flow.states)}"))

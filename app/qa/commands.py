@@ -2,8 +2,8 @@
 
 `app/cli.py` declares the options and calls these lazily. Exit codes: 0 done (skipped lines and transcripts
 that could not be replayed are reported, not fatal), 1 content or rules broken, 2 bad usage;
-`qa diff` exits 1 when anything changed, like `diff`; `qa tagger-eval` and `qa topic-eval` exit 1 for a broken gold
-or data file.
+`qa diff` exits 1 when anything changed, like `diff`; `qa tagger-eval`, `qa suggest-eval` and `qa topic-eval` exit 1 for
+a broken gold or data file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -39,6 +39,9 @@ from app.qa.reports.table import write_csv
 from app.qa.rules import SPECS, load_rules, rules_file
 from app.qa.scoring import summarize
 from app.qa.sources import FORMATS, STDIN, Item, read_files
+
+if TYPE_CHECKING:
+    from app.qa.stage_gold import GoldTurn
 
 OUTPUT_FORMATS: Final = ("json", "csv", "html")
 
@@ -181,21 +184,15 @@ def tagger_eval_command(
     """`huashu qa tagger-eval`: the stage tagger's agreement with a hand-labelled gold file."""
     from app.content.loader import load_content
     from app.engine.tagger import StageTagger
-    from app.qa.stage_gold import GoldErrors, evaluate, load_gold, read_texts, render_agreement
+    from app.qa.stage_gold import evaluate, render_agreement
 
     target = out or sys.stdout
     if not _gold_usage_ok(split, data, err) or data is None:
         return 2
-    try:
-        gold = load_gold(gold_file)
-        texts = read_texts(gold, data, str(gold_file))
-    except GoldErrors as exc:
-        for defect in exc.defects:
-            err.print(defect.describe(), markup=False, highlight=False, soft_wrap=True)
-        err.print(f"[red]{len(exc.defects)} gold or data error(s)[/red]")
-        if as_json:
-            target.write(json.dumps({"errors": [d.to_dict() for d in exc.defects]}, ensure_ascii=False, indent=2) + "\n")
+    read = _read_stage_gold(gold_file, data, as_json=as_json, err=err, out=target)
+    if read is None:
         return 1
+    gold, texts = read
     try:
         tagger = StageTagger(load_content(settings.flows_dir.resolve(), settings.scripts_dir.resolve()))
     except ContentErrors as exc:
@@ -207,6 +204,59 @@ def tagger_eval_command(
     else:
         target.write(render_agreement(agreement))
     return 0
+
+
+def suggest_eval_command(
+    gold_file: Path,
+    *,
+    settings: Settings,
+    data: Path | None,
+    split: str = "all",
+    as_json: bool = False,
+    err: Console,
+    out: TextIO | None = None,
+) -> int:
+    """`huashu qa suggest-eval`: whether the sidebar's suggestions were of the stage real agents used next."""
+    from app.qa.sources import transcripts_of
+    from app.qa.suggest_eval import suggestion_agreement
+    from app.runtime import build_engine
+
+    target = out or sys.stdout
+    if not _gold_usage_ok(split, data, err) or data is None:
+        return 2
+    read = _read_stage_gold(gold_file, data, as_json=as_json, err=err, out=target)
+    if read is None:
+        return 1
+    try:
+        engine = build_engine(settings)
+    except ContentErrors as exc:
+        _print_defects(exc, err)
+        return 1
+    transcripts, _ = transcripts_of(data)  # the gold's turns were all found above
+    agreement = suggestion_agreement(engine, transcripts, read[0], split)
+    if as_json:
+        target.write(json.dumps({"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
+                                ensure_ascii=False, indent=2) + "\n")
+    else:
+        target.write(agreement.render() + "\n")
+    return 0
+
+
+def _read_stage_gold(gold_file: Path, data: Path, *, as_json: bool, err: Console,
+                     out: TextIO) -> tuple[list[GoldTurn], dict[tuple[str, int], str]] | None:
+    """The stage gold and its turns' texts, or None after listing every defect (stderr; with --json also stdout)."""
+    from app.qa.stage_gold import GoldErrors, load_gold, read_texts
+
+    try:
+        gold = load_gold(gold_file)
+        return gold, read_texts(gold, data, str(gold_file))
+    except GoldErrors as exc:
+        for defect in exc.defects:
+            err.print(defect.describe(), markup=False, highlight=False, soft_wrap=True)
+        err.print(f"[red]{len(exc.defects)} gold or data error(s)[/red]")
+        if as_json:
+            out.write(json.dumps({"errors": [d.to_dict() for d in exc.defects]}, ensure_ascii=False, indent=2) + "\n")
+        return None
 
 
 def topic_eval_command(

@@ -326,3 +326,21 @@ def test_validation_fails_on_a_misspelled_counter_that_would_never_fire(check: C
 def test_engine_counters_need_no_declaration(check: Check) -> None:
     flow = COUNTING_FLOW.replace("initial: hello", "initial: hello\ncounters: [unclear]").replace("{unclear: 2}", "{angry: 2}")
     assert check(flow=flow) == []
+
+
+def test_assist_also_keeps_its_order_and_needs_known_stages_that_a_state_speaks_in(tmp_path: Path) -> None:
+    content, defects = collect_content(*write_content(
+        tmp_path, flow=GOOD_FLOW.replace("initial: hello", "initial: hello\nassist_also: [farewell, answer, farewell]")))
+    assert defects == [] and content.flows["mini"].assist_also == ("farewell", "answer")
+
+
+def test_validation_fails_on_an_unknown_assist_also_stage(check: Check) -> None:
+    unknown = only(check(flow=GOOD_FLOW.replace("initial: hello", "initial: hello\nassist_also: [answr]")), SchemaError)
+    assert "answr" in unknown.message and "assist_also" in unknown.message
+
+
+def test_validation_fails_on_an_assist_also_stage_no_state_speaks_in(check: Check) -> None:
+    stateless = only(check(flow=GOOD_FLOW.replace("initial: hello", "initial: hello\nassist_also: [close-check]")),
+                     UnknownStateError)
+    assert "close-check" in stateless.message and "no state" in stateless.message
+

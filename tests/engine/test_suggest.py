@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from app.engine.events import CustomerSaid
 from app.engine.step import Engine
+from app.engine.suggest import Suggestion
 
 
 def test_scenario_phrasings_outrank_generic_ones(engine: Engine) -> None:
@@ -63,3 +65,25 @@ def test_the_bots_line_is_the_first_ranked_phrasing_it_may_say(engine: Engine) -
                         assert best == (eligible[0] if eligible else None), (stage, topic, words, require_match)
                         compared += best is not None
     assert compared > 50  # the comparison covered real choices, not only "nothing fits"
+
+
+def _sidebar_after(engine: Engine, text: str, limit: int = 5) -> list[Suggestion]:
+    conversation = engine.start("sidebar", mode="assist").conversation
+    conversation = engine.step(conversation, CustomerSaid(text), with_suggestions=False).conversation
+    return engine.suggest(conversation, text, limit=limit)
+
+
+def test_the_sidebar_also_offers_an_answer_and_a_close_check_after_the_states_own(engine: Engine) -> None:
+    assert engine.content.flows["default"].assist_also == ("answer", "close-check")
+    shown = _sidebar_after(engine, "我的快递到哪了")  # the script asks for the order number next
+
+    assert shown[0].stage == "clarify" and len(shown) <= 5
+    assert [s.stage for s in shown[-2:]] == ["answer", "close-check"]
+    assert all(s.stage == "clarify" for s in shown[:-2])
+
+
+def test_the_states_own_phrasing_keeps_the_only_place(engine: Engine) -> None:
+    assert [s.stage for s in _sidebar_after(engine, "我的快递到哪了", limit=1)] == ["clarify"]
+    two = _sidebar_after(engine, "我的快递到哪了", limit=2)
+    assert [s.stage for s in two] == ["clarify", "answer"]
+

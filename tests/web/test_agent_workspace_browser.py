@@ -50,7 +50,8 @@ def test_a_hand_off_reaches_the_queue_unasked_and_a_clicked_suggestion_reaches_t
     waiting.click()
     agent.wait_for_selector(".panel.active .diagram .box.current")
     agent.click(".panel.active .takeover")
-    agent.wait_for_selector("#suggestions .sugg")
+    # the listening phrasings of the human who took over (before, the list was the hand-off state's)
+    agent.wait_for_selector("#suggestions .sugg:first-child:has-text('倾听')")
     agent.keyboard.press("Alt+2")  # a keyboard shortcut puts the second suggestion in the box …
     second = agent.locator("#suggestions .sugg").nth(1).locator("span").nth(1).inner_text()
     assert agent.input_value(".panel.active .text") == second
