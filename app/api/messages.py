@@ -540,7 +540,9 @@ class SuggestionItem(BaseModel):
 
 
 class SuggestionsFrame(Frame):
-    """To agents: the phrasings that fit now, best first; `missing_slots` still show as `{name}`."""
+    """To agents: the phrasings that fit now, best first — the current state's, then one of each of the flow's
+    `assist_also` stages not offered yet (docs/flows.md; an item's `stage` says which) — `missing_slots` still
+    show as `{name}`."""
 
     model_config = _examples(
         {
