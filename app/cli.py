@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -791,77 +792,53 @@ def qa_diff(
     )
 
 
-@qa_app.command("tagger-eval")
-def qa_tagger_eval(
-    file: Annotated[Path, typer.Argument(help="gold file: one labelled agent turn per line (JSON Lines)")],
-    as_json: Annotated[bool, typer.Option("--json", help="the agreement as JSON")] = False,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="JDDC chat log (default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
-    flows: FlowsDir = None,
-    scripts: ScriptsDir = None,
-) -> None:
-    """Compare the stage tagger with hand-labelled agent turns: per-stage precision/recall/F1 and agreement."""
-    from app.qa.commands import tagger_eval_command
+GoldData = Annotated[
+    Path | None,
+    typer.Option("--data", help="the transcripts the gold's turns are in: JDDC .tsv (tagger-eval, suggest-eval) or also "
+                                "JSON Lines (topic-eval); default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv"),
+]
+GoldSplit = Annotated[str, typer.Option("--split", help="dev, test or all")]
+GoldJson = Annotated[bool, typer.Option("--json", help="the figures as JSON")]
+StageGold = Annotated[Path, typer.Argument(help="stage gold: one labelled agent turn per line (JSON Lines)")]
+
+
+def _gold_eval(command: Callable[..., int], file: Path, *, as_json: bool, data: Path | None, split: str,
+               flows: Path | None, scripts: Path | None) -> NoReturn:
+    """Run one of the gold-file measurements of `app.qa.commands` and exit with its code."""
     from app.qa.stage_gold import default_data
 
-    raise typer.Exit(
-        tagger_eval_command(
-            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
-            err=err_console,
-        )
-    )
+    raise typer.Exit(command(file, settings=_settings(flows, scripts), data=data or default_data(), split=split,
+                             as_json=as_json, err=err_console))
+
+
+@qa_app.command("tagger-eval")
+def qa_tagger_eval(file: StageGold, as_json: GoldJson = False, data: GoldData = None, split: GoldSplit = "all",
+                   flows: FlowsDir = None, scripts: ScriptsDir = None) -> None:
+    """Compare the stage tagger with hand-labelled agent turns: per-stage precision/recall/F1 and agreement."""
+    from app.qa.commands import tagger_eval_command
+
+    _gold_eval(tagger_eval_command, file, as_json=as_json, data=data, split=split, flows=flows, scripts=scripts)
 
 
 @qa_app.command("suggest-eval")
-def qa_suggest_eval(
-    file: Annotated[Path, typer.Argument(help="stage gold: one labelled agent turn per line (JSON Lines)")],
-    as_json: Annotated[bool, typer.Option("--json", help="the figures as JSON")] = False,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="JDDC chat log (default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
-    flows: FlowsDir = None,
-    scripts: ScriptsDir = None,
-) -> None:
+def qa_suggest_eval(file: StageGold, as_json: GoldJson = False, data: GoldData = None, split: GoldSplit = "all",
+                    flows: FlowsDir = None, scripts: ScriptsDir = None) -> None:
     """Replay labelled conversations as the agent sidebar sees them: were the suggestions of the stage the agent used?"""
     from app.qa.commands import suggest_eval_command
-    from app.qa.stage_gold import default_data
 
-    raise typer.Exit(
-        suggest_eval_command(
-            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
-            err=err_console,
-        )
-    )
+    _gold_eval(suggest_eval_command, file, as_json=as_json, data=data, split=split, flows=flows, scripts=scripts)
 
 
 @qa_app.command("topic-eval")
 def qa_topic_eval(
     file: Annotated[Path, typer.Argument(help="intent gold: {\"session\", \"turn\", \"split\", \"intent\"} per customer turn")],
-    as_json: Annotated[bool, typer.Option("--json", help="the agreement as JSON")] = False,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="the transcripts the gold's turns are in: JDDC .tsv or JSON Lines "
-                                    "(default: $HUASHU_SHARED_DATA or ../shared/data, jddc/chat_sample.tsv)"),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="dev, test or all")] = "all",
-    flows: FlowsDir = None,
-    scripts: ScriptsDir = None,
+    as_json: GoldJson = False, data: GoldData = None, split: GoldSplit = "all",
+    flows: FlowsDir = None, scripts: ScriptsDir = None,
 ) -> None:
     """Replay labelled conversations in assist mode: how often the engine's topic is the one the labels imply."""
     from app.qa.commands import topic_eval_command
-    from app.qa.stage_gold import default_data
 
-    raise typer.Exit(
-        topic_eval_command(
-            file, settings=_settings(flows, scripts), data=data or default_data(), split=split, as_json=as_json,
-            err=err_console,
-        )
-    )
+    _gold_eval(topic_eval_command, file, as_json=as_json, data=data, split=split, flows=flows, scripts=scripts)
 
 
 def main() -> None:

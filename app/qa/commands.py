@@ -199,10 +199,8 @@ def tagger_eval_command(
         _print_defects(exc, err)
         return 1
     agreement = evaluate(tagger, gold, texts, split)
-    if as_json:
-        target.write(json.dumps({"gold": str(gold_file), "data": str(data), **agreement.to_dict()}, ensure_ascii=False, indent=2) + "\n")
-    else:
-        target.write(render_agreement(agreement))
+    _write_figures(target, {"gold": str(gold_file), "data": str(data), **agreement.to_dict()}, render_agreement(agreement),
+                   as_json=as_json)
     return 0
 
 
@@ -234,11 +232,8 @@ def suggest_eval_command(
         return 1
     transcripts, _ = transcripts_of(data)  # the gold's turns were all found above
     agreement = suggestion_agreement(engine, transcripts, read[0], split)
-    if as_json:
-        target.write(json.dumps({"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
-                                ensure_ascii=False, indent=2) + "\n")
-    else:
-        target.write(agreement.render() + "\n")
+    _write_figures(target, {"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
+                   agreement.render() + "\n", as_json=as_json)
     return 0
 
 
@@ -304,12 +299,14 @@ def topic_eval_command(
         labels.setdefault(record["session"], {})[record["turn"]] = record["intent"]
     transcripts, _ = transcripts_of(data)  # a bad line's turns are reported as missing by read_labelled above
     agreement = topic_agreement(engine, transcripts, labels)
-    if as_json:
-        target.write(json.dumps({"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
-                                ensure_ascii=False, indent=2) + "\n")
-    else:
-        target.write(agreement.render() + "\n")
+    _write_figures(target, {"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
+                   agreement.render() + "\n", as_json=as_json)
     return 0
+
+
+def _write_figures(target: TextIO, figures: dict[str, object], text: str, *, as_json: bool) -> None:
+    """A gold-file measurement's result: the JSON object with `--json`, else the text."""
+    target.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n" if as_json else text)
 
 
 def _gold_usage_ok(split: str, data: Path | None, err: Console) -> bool:

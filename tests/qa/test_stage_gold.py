@@ -12,6 +12,7 @@ from app.cli import app
 from app.config import PROJECT_ROOT
 from app.engine.step import Engine
 from app.qa.stage_gold import evaluate, load_gold, read_texts
+from tests.qa.support import write_jddc_log
 
 runner = CliRunner()
 GOLD = PROJECT_ROOT / "qa_data" / "jddc_stage_gold.jsonl"
@@ -36,9 +37,7 @@ def gold_line(session: str, turn: int, stage: str, stages: list[str] | None = No
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    path = tmp_path / "chat.tsv"
-    path.write_text("".join(f"{s}\tU1\t{who}\t0\t0\tnan\t{text}\n" for s, who, text in ROWS), encoding="utf-8")
-    return path
+    return write_jddc_log(tmp_path / "chat.tsv", ROWS)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import PROJECT_ROOT
+from tests.qa.support import write_jddc_log, write_jsonl
 
 runner = CliRunner()
 STAGE_GOLD = PROJECT_ROOT / "qa_data" / "jddc_stage_gold.jsonl"
@@ -36,17 +37,13 @@ LABELS = [("s1", 1, "greeting", "dev"), ("s1", 3, "waiting", "test"), ("s1", 4, 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    path = tmp_path / "chat.tsv"
-    path.write_text("".join(f"{s}\tU1\t{who}\t0\t0\tnan\t{text}\n" for s, who, text in ROWS), encoding="utf-8")
-    return path
+    return write_jddc_log(tmp_path / "chat.tsv", ROWS)
 
 
 @pytest.fixture
 def gold(tmp_path: Path) -> Path:
-    path = tmp_path / "gold.jsonl"
-    path.write_text("".join(json.dumps({"session": s, "turn": t, "split": split, "stage": stage, "stages": [stage]}) + "\n"
-                            for s, t, stage, split in LABELS), encoding="utf-8")
-    return path
+    return write_jsonl(tmp_path / "gold.jsonl", [{"session": s, "turn": t, "split": split, "stage": stage, "stages": [stage]}
+                                                 for s, t, stage, split in LABELS])
 
 
 def suggest_eval(*args: str) -> dict[str, object]:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import PROJECT_ROOT
+from tests.qa.support import write_jddc_log, write_jsonl
 
 runner = CliRunner()
 JDDC_GOLD = PROJECT_ROOT / "nlu_data" / "jddc_intent_gold.jsonl"
@@ -34,23 +35,18 @@ def gold_line(session: str, turn: int, intent: str, split: str = "test") -> str:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    path = tmp_path / "chat.tsv"
-    path.write_text("".join(f"{s}\tU1\t{who}\t0\t0\tnan\t{text}\n" for s, who, text in ROWS), encoding="utf-8")
-    return path
+    return write_jddc_log(tmp_path / "chat.tsv", ROWS)
 
 
 @pytest.fixture
 def gold(tmp_path: Path) -> Path:
-    lines = [
-        gold_line("s1", 0, "order_status", split="dev"),
-        gold_line("s1", 2, "other"),  # a fragment: the conversation is still about the order
-        gold_line("s1", 4, "invoice"),
-        gold_line("s2", 0, "greeting"),  # no topic yet: not scored
-        gold_line("s2", 2, "warranty"),  # deliberately wrong: the engine reads return_refund
-    ]
-    path = tmp_path / "gold.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_jsonl(tmp_path / "gold.jsonl", [
+        {"session": "s1", "turn": 0, "split": "dev", "intent": "order_status"},
+        {"session": "s1", "turn": 2, "split": "test", "intent": "other"},  # a fragment: still about the order
+        {"session": "s1", "turn": 4, "split": "test", "intent": "invoice"},
+        {"session": "s2", "turn": 0, "split": "test", "intent": "greeting"},  # no topic yet: not scored
+        {"session": "s2", "turn": 2, "split": "test", "intent": "warranty"},  # deliberately wrong: read as return_refund
+    ])
 
 
 def topic_eval(*args: str) -> dict[str, object]:
