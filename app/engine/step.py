@@ -203,7 +203,7 @@ class Engine:
         if spec.fallback and not any(s.matched and not s.missing_slots for s in ranked):
             # Nothing fits: offer what the script does instead (e.g. promise a reply time).
             ranked += self._rank(conversation, flow.states[spec.fallback], words, limit)
-        also = self._also_offered(conversation, flow, [s.stage for s in ranked[:limit]], words, limit - 1)
+        also = self._also_offered(conversation, flow, [s.stage for s in ranked[:limit]], words, max(limit - 1, 0))
         return ranked[:limit - len(also)] + also
 
     def _also_offered(self, conversation: Conversation, flow: Flow, offered: list[str], words: str,
@@ -211,10 +211,11 @@ class Engine:
         """The best phrasing of each of the flow's `assist_also` stages not offered yet, at most `room` of them."""
         also: list[Suggestion] = []
         for stage in flow.assist_also:
+            if len(also) >= room:
+                break
             state = flow.state_for_stage(stage)
-            if len(also) == room or stage in offered or state is None:
-                continue
-            also += self._rank(conversation, flow.states[state], words, 1)[:1]
+            if stage not in offered and state is not None:
+                also += self._rank(conversation, flow.states[state], words, 1)[:1]
         return also
 
     def analyze(self, text: str, today: date = _NO_DATE) -> Analysis:
