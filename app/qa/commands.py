@@ -267,7 +267,7 @@ def topic_eval_command(
     """`huashu qa topic-eval`: the engine's conversation topic against the topics an intent gold implies."""
     from app.nlu.evaluate import read_labelled, referenced_turns
     from app.nlu.resources import DataError
-    from app.qa.sources import customer_turn_texts, transcripts_of
+    from app.qa.sources import customer_texts, transcripts_of
     from app.qa.topic_eval import topic_agreement
     from app.runtime import build_engine
 
@@ -283,7 +283,8 @@ def topic_eval_command(
         _print_defects(exc, err)
         return 1
     try:
-        texts = customer_turn_texts(data, referenced_turns(gold_file))
+        transcripts, _ = transcripts_of(data)  # a bad line's turns are reported as missing by read_labelled
+        texts = customer_texts(transcripts, referenced_turns(gold_file))
         records = read_labelled(gold_file, engine.analyzer.intents.intents, texts=texts,
                                 split=None if split == "all" else split)
     except (DataError, OSError) as exc:
@@ -297,7 +298,6 @@ def topic_eval_command(
                       highlight=False, soft_wrap=True)
             return 1
         labels.setdefault(record["session"], {})[record["turn"]] = record["intent"]
-    transcripts, _ = transcripts_of(data)  # a bad line's turns are reported as missing by read_labelled above
     agreement = topic_agreement(engine, transcripts, labels)
     _write_figures(target, {"gold": str(gold_file), "data": str(data), "split": split, **agreement.to_dict()},
                    agreement.render() + "\n", as_json=as_json)

@@ -96,13 +96,18 @@ def read_files(paths: Iterable[Path], fmt: str | None = None) -> Iterator[Item |
 def customer_turn_texts(path: Path, wanted: AbstractSet[tuple[str, int]]) -> dict[tuple[str, int], str]:
     """The text of each wanted (session, turn index) that is a customer turn of the transcripts in `path`
     (either format); bad lines are passed over, as a labelled file's own lines report what is missing."""
+    return customer_texts((item.transcript for item in read_file(path) if isinstance(item, Item)), wanted)
+
+
+def customer_texts(transcripts: Iterable[Transcript], wanted: AbstractSet[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The text of each wanted (session, turn index) that is a customer turn of `transcripts`."""
     sessions = {session for session, _ in wanted}
     texts: dict[tuple[str, int], str] = {}
-    for item in read_file(path):
-        if isinstance(item, Item) and item.transcript.id in sessions:
-            for index, turn in enumerate(item.transcript.turns):
-                if (item.transcript.id, index) in wanted and turn.role == "customer":
-                    texts[(item.transcript.id, index)] = turn.text
+    for transcript in transcripts:
+        if transcript.id in sessions:
+            for index, turn in enumerate(transcript.turns):
+                if (transcript.id, index) in wanted and turn.role == "customer":
+                    texts[(transcript.id, index)] = turn.text
     return texts
 
 
